@@ -1,0 +1,561 @@
+//! The component object the host holds: four vtable pointers (one per base
+//! interface, in the host's order) followed by our state. The host calls base
+//! `k` with `this = object + k * P`; each entry recovers the object, checks it
+//! and runs inside the panic guard.
+
+use std::ffi::{c_long, c_void};
+use std::mem::offset_of;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Mutex, MutexGuard};
+
+use super::connection::Connection;
+use super::guard::{guard, panic_message};
+use super::memory::MemoryManager;
+use super::strings::{read_nul_terminated, MAX_NAME_UNITS};
+use super::types::*;
+use super::variant;
+use crate::addin::{self, CallError, Client};
+use crate::host::{wstr, Lang, Value};
+
+/// Marks a live component; checked on every call so that a stale or foreign
+/// pointer is refused instead of used.
+const MAGIC: u64 = 0x5745_4248_4f4f_4b31; // "WEBHOOK1"
+
+#[repr(C)]
+pub struct Component {
+    init_done: *const InitDoneVtable,
+    language_extender: *const LanguageExtenderVtable,
+    locale: *const LocaleVtable,
+    user_language: *const UserLanguageVtable,
+    magic: u64,
+    state: Mutex<State>,
+}
+
+struct State {
+    memory: Option<MemoryManager>,
+    connection: Option<Connection>,
+    client: Client,
+    /// Set by SetUserInterfaceLanguageCode; wins over the locale.
+    interface_language: Option<Lang>,
+}
+
+// Base subobject offsets: 0, P, 2P, 3P.
+const INIT_DONE: usize = offset_of!(Component, init_done);
+const LANGUAGE_EXTENDER: usize = offset_of!(Component, language_extender);
+const LOCALE: usize = offset_of!(Component, locale);
+const USER_LANGUAGE: usize = offset_of!(Component, user_language);
+const _: () = {
+    let p = std::mem::size_of::<usize>();
+    assert!(INIT_DONE == 0 && LANGUAGE_EXTENDER == p && LOCALE == 2 * p && USER_LANGUAGE == 3 * p);
+};
+
+impl Component {
+    /// A new component on the heap, as the raw `IComponentBase*` the host
+    /// keeps. Freed by [`Component::destroy`].
+    pub fn create() -> *mut c_void {
+        let component = Box::new(Component {
+            init_done: &INIT_DONE_VTABLE,
+            language_extender: &LANGUAGE_EXTENDER_VTABLE,
+            locale: &LOCALE_VTABLE,
+            user_language: &USER_LANGUAGE_VTABLE,
+            magic: MAGIC,
+            state: Mutex::new(State {
+                memory: None,
+                connection: None,
+                client: Client::default(),
+                interface_language: None,
+            }),
+        });
+        Box::into_raw(component).cast()
+    }
+
+    /// Frees a component made by [`Component::create`]. Returns false for a
+    /// pointer that is not a live component.
+    ///
+    /// # Safety
+    /// `object` is NULL or a pointer the host got from `create`, not used
+    /// after this call.
+    pub unsafe fn destroy(object: *mut c_void) -> bool {
+        // SAFETY: caller's guarantee; checked for NULL and the magic.
+        let Some(component) = (unsafe { from_this(object, INIT_DONE) }) else {
+            return false;
+        };
+        let raw = (component as *const Component).cast_mut();
+        // SAFETY: `raw` came from Box::into_raw in `create`; clearing the
+        // magic first makes a second DestroyObject of the same pointer fail
+        // the check instead of freeing twice (while the memory is still ours).
+        unsafe {
+            (*raw).magic = 0;
+            drop(Box::from_raw(raw));
+        }
+        true
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A caught panic may have poisoned the lock; the state stays usable.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Recovers the component from the `this` of base interface at `offset`.
+///
+/// # Safety
+/// `this` is NULL or the host's `this` for that base of a component.
+unsafe fn from_this<'a>(this: *mut c_void, offset: usize) -> Option<&'a Component> {
+    if this.is_null() {
+        return None;
+    }
+    // SAFETY: the host passes object + offset for this base, so subtracting
+    // gives the object start, which holds a Component while it is alive.
+    let component = unsafe { &*this.cast::<u8>().sub(offset).cast::<Component>() };
+    (component.magic == MAGIC).then_some(component)
+}
+
+/// Runs `f` on the component behind `this` inside the panic guard;
+/// `failure` if the pointer is not a live component or anything panics.
+fn with<R: Copy>(
+    this: *mut c_void,
+    offset: usize,
+    failure: R,
+    f: impl FnOnce(&Component) -> R,
+) -> R {
+    guard(failure, || {
+        // SAFETY: entry points hand over the host's `this` for the base at
+        // `offset` unchanged; `from_this` checks NULL and the magic.
+        match unsafe { from_this(this, offset) } {
+            Some(component) => f(component),
+            None => failure,
+        }
+    })
+}
+
+impl State {
+    fn lang(&self) -> Lang {
+        self.client.lang
+    }
+
+    /// Turns `err` into a 1C exception: ErrorText, then AddError.
+    fn report(&mut self, member: (&str, &str), err: &CallError) {
+        let lang = self.lang();
+        let name = lang.pick(member.0, member.1);
+        let text = format!("{name}: {}", err.text(lang));
+        self.client.error_text = text.clone();
+        if let Some(connection) = &self.connection {
+            connection.add_error(ADDIN_E_FAIL, addin::ERROR_SOURCE, &text, 1);
+        }
+    }
+
+    /// Runs a handler with panics turned into an internal error.
+    fn run<T>(
+        &mut self,
+        f: impl FnOnce(&mut Client) -> Result<T, CallError>,
+    ) -> Result<T, CallError> {
+        let client = &mut self.client;
+        catch_unwind(AssertUnwindSafe(|| f(client)))
+            .unwrap_or_else(|payload| Err(CallError::Internal(panic_message(&*payload))))
+    }
+
+    fn memory(&self) -> Result<MemoryManager, CallError> {
+        self.memory.ok_or(CallError::NoMemoryManager)
+    }
+
+    /// A host-allocated NUL-terminated copy of `text`, or NULL.
+    fn host_string(&self, text: &str) -> *mut WChar {
+        match self.memory.and_then(|m| m.alloc_wstr(&wstr::encode(text))) {
+            Some(block) => block.as_ptr(),
+            None => std::ptr::null_mut(),
+        }
+    }
+}
+
+fn index(num: c_long, len: usize) -> Option<usize> {
+    usize::try_from(num).ok().filter(|&i| i < len)
+}
+
+fn count(n: usize) -> c_long {
+    c_long::try_from(n).unwrap_or(c_long::MAX)
+}
+
+/// Reads a NUL-terminated name the host passed (a member name or a locale).
+fn host_name(ptr: *const WChar) -> Option<String> {
+    // SAFETY: the host passes NUL-terminated strings; we read at most
+    // MAX_NAME_UNITS.
+    let units = unsafe { read_nul_terminated(ptr, MAX_NAME_UNITS) }?;
+    wstr::decode(&units).ok()
+}
+
+// ---- IInitDoneBase ---------------------------------------------------------
+
+static INIT_DONE_VTABLE: InitDoneVtable = InitDoneVtable {
+    dtors: NO_DESTRUCTORS,
+    init,
+    set_mem_manager,
+    get_info,
+    done,
+};
+
+unsafe extern "system" fn init(this: *mut c_void, disp: *mut c_void) -> bool {
+    with(this, INIT_DONE, false, |c| {
+        // SAFETY: `disp` is the host's connection object (or NULL), alive
+        // until Done.
+        let connection = unsafe { Connection::from_raw(disp) };
+        c.lock().connection = connection;
+        connection.is_some()
+    })
+}
+
+unsafe extern "system" fn set_mem_manager(this: *mut c_void, mem: *mut c_void) -> bool {
+    with(this, INIT_DONE, false, |c| {
+        // SAFETY: `mem` is the host's memory manager (or NULL), alive while
+        // the object is.
+        let memory = unsafe { MemoryManager::from_raw(mem) };
+        c.lock().memory = memory;
+        memory.is_some()
+    })
+}
+
+unsafe extern "system" fn get_info(this: *mut c_void) -> c_long {
+    with(this, INIT_DONE, 0, |_| COMPONENT_INFO)
+}
+
+unsafe extern "system" fn done(this: *mut c_void) {
+    with(this, INIT_DONE, (), |c| {
+        // The host's objects may go away after Done: forget them.
+        let mut state = c.lock();
+        state.connection = None;
+    })
+}
+
+// ---- ILanguageExtenderBase -------------------------------------------------
+
+static LANGUAGE_EXTENDER_VTABLE: LanguageExtenderVtable = LanguageExtenderVtable {
+    dtors: NO_DESTRUCTORS,
+    register_extension_as,
+    get_n_props,
+    find_prop,
+    get_prop_name,
+    get_prop_val,
+    set_prop_val,
+    is_prop_readable,
+    is_prop_writable,
+    get_n_methods,
+    find_method,
+    get_method_name,
+    get_n_params,
+    get_param_def_value,
+    has_ret_val,
+    call_as_proc,
+    call_as_func,
+};
+
+unsafe extern "system" fn register_extension_as(this: *mut c_void, name: *mut *mut WChar) -> bool {
+    with(this, LANGUAGE_EXTENDER, false, |c| {
+        if name.is_null() {
+            return false;
+        }
+        let block = c.lock().host_string(addin::CLASS_NAME);
+        // SAFETY: `name` is the host's non-NULL out-pointer.
+        unsafe { *name = block };
+        !block.is_null()
+    })
+}
+
+unsafe extern "system" fn get_n_props(this: *mut c_void) -> c_long {
+    with(this, LANGUAGE_EXTENDER, 0, |_| {
+        count(addin::properties().len())
+    })
+}
+
+unsafe extern "system" fn find_prop(this: *mut c_void, name: *const WChar) -> c_long {
+    with(this, LANGUAGE_EXTENDER, -1, |_| {
+        host_name(name)
+            .and_then(|n| addin::find_property(&n))
+            .map_or(-1, count)
+    })
+}
+
+unsafe extern "system" fn get_prop_name(
+    this: *mut c_void,
+    num: c_long,
+    alias: c_long,
+) -> *const WChar {
+    with(this, LANGUAGE_EXTENDER, std::ptr::null(), |c| {
+        let Some(p) = index(num, addin::properties().len()).map(|i| &addin::properties()[i]) else {
+            return std::ptr::null();
+        };
+        c.lock().host_string(if alias == 1 { p.ru } else { p.en })
+    })
+}
+
+unsafe extern "system" fn get_prop_val(this: *mut c_void, num: c_long, val: *mut TVariant) -> bool {
+    with(this, LANGUAGE_EXTENDER, false, |c| {
+        let mut state = c.lock();
+        let Some(p) = index(num, addin::properties().len()).map(|i| &addin::properties()[i]) else {
+            state.report(("property", "свойство"), &CallError::NoSuchMember);
+            return false;
+        };
+        let member = (p.en, p.ru);
+        let result = state.run(|client| p.get.map(|get| get(client)).ok_or(CallError::NotReadable));
+        // SAFETY: `val` is the host's variant for the result (or NULL).
+        let out = unsafe { val.as_mut() };
+        let written = match (result, out) {
+            (Ok(value), Some(out)) => write_result(&state, out, &value),
+            (Ok(_), None) => Err(CallError::Internal("no variant for the result".into())),
+            (Err(e), _) => Err(e),
+        };
+        match written {
+            Ok(()) => true,
+            Err(e) => {
+                state.report(member, &e);
+                false
+            }
+        }
+    })
+}
+
+unsafe extern "system" fn set_prop_val(this: *mut c_void, num: c_long, val: *mut TVariant) -> bool {
+    with(this, LANGUAGE_EXTENDER, false, |c| {
+        let mut state = c.lock();
+        let Some(p) = index(num, addin::properties().len()).map(|i| &addin::properties()[i]) else {
+            state.report(("property", "свойство"), &CallError::NoSuchMember);
+            return false;
+        };
+        // SAFETY: `val` is the host's well-formed variant (or NULL).
+        let value = unsafe { val.as_ref() }.map_or(Value::Empty, |v| unsafe { variant::read(v) });
+        let target = p.target();
+        let result = state.run(|client| match p.set {
+            Some(set) => set(client, &value, target),
+            None => Err(CallError::NotWritable),
+        });
+        match result {
+            Ok(()) => true,
+            Err(e) => {
+                state.report((p.en, p.ru), &e);
+                false
+            }
+        }
+    })
+}
+
+unsafe extern "system" fn is_prop_readable(this: *mut c_void, num: c_long) -> bool {
+    with(this, LANGUAGE_EXTENDER, false, |_| {
+        index(num, addin::properties().len()).is_some_and(|i| addin::properties()[i].get.is_some())
+    })
+}
+
+unsafe extern "system" fn is_prop_writable(this: *mut c_void, num: c_long) -> bool {
+    with(this, LANGUAGE_EXTENDER, false, |_| {
+        index(num, addin::properties().len()).is_some_and(|i| addin::properties()[i].set.is_some())
+    })
+}
+
+unsafe extern "system" fn get_n_methods(this: *mut c_void) -> c_long {
+    with(this, LANGUAGE_EXTENDER, 0, |_| {
+        count(addin::methods().len())
+    })
+}
+
+unsafe extern "system" fn find_method(this: *mut c_void, name: *const WChar) -> c_long {
+    with(this, LANGUAGE_EXTENDER, -1, |_| {
+        host_name(name)
+            .and_then(|n| addin::find_method(&n))
+            .map_or(-1, count)
+    })
+}
+
+fn method(num: c_long) -> Option<&'static addin::Method> {
+    index(num, addin::methods().len()).map(|i| addin::methods()[i])
+}
+
+unsafe extern "system" fn get_method_name(
+    this: *mut c_void,
+    num: c_long,
+    alias: c_long,
+) -> *const WChar {
+    with(
+        this,
+        LANGUAGE_EXTENDER,
+        std::ptr::null(),
+        |c| match method(num) {
+            Some(m) => c.lock().host_string(if alias == 1 { m.ru } else { m.en }),
+            None => std::ptr::null(),
+        },
+    )
+}
+
+unsafe extern "system" fn get_n_params(this: *mut c_void, num: c_long) -> c_long {
+    with(this, LANGUAGE_EXTENDER, 0, |_| {
+        method(num).map_or(0, |m| count(m.params.len()))
+    })
+}
+
+unsafe extern "system" fn get_param_def_value(
+    this: *mut c_void,
+    num: c_long,
+    param: c_long,
+    val: *mut TVariant,
+) -> bool {
+    with(this, LANGUAGE_EXTENDER, false, |c| {
+        let Some(default) = method(num)
+            .and_then(|m| index(param, m.params.len()).map(|i| &m.params[i]))
+            .and_then(|p| p.default)
+        else {
+            return false;
+        };
+        // SAFETY: `val` is the host's variant (or NULL).
+        let Some(out) = (unsafe { val.as_mut() }) else {
+            return false;
+        };
+        let state = c.lock();
+        write_result(&state, out, &default.value()).is_ok()
+    })
+}
+
+unsafe extern "system" fn has_ret_val(this: *mut c_void, num: c_long) -> bool {
+    with(this, LANGUAGE_EXTENDER, false, |_| {
+        method(num).is_some_and(|m| m.returns)
+    })
+}
+
+unsafe extern "system" fn call_as_proc(
+    this: *mut c_void,
+    num: c_long,
+    params: *mut TVariant,
+    n: c_long,
+) -> bool {
+    with(this, LANGUAGE_EXTENDER, false, |c| {
+        // SAFETY: the host's parameter array of `n` variants (NULL if n == 0).
+        unsafe { call(c, num, std::ptr::null_mut(), params, n) }
+    })
+}
+
+unsafe extern "system" fn call_as_func(
+    this: *mut c_void,
+    num: c_long,
+    ret: *mut TVariant,
+    params: *mut TVariant,
+    n: c_long,
+) -> bool {
+    with(this, LANGUAGE_EXTENDER, false, |c| {
+        // SAFETY: as in call_as_proc; `ret` is the host's result variant.
+        unsafe { call(c, num, ret, params, n) }
+    })
+}
+
+fn write_result(state: &State, out: &mut TVariant, value: &Value) -> Result<(), CallError> {
+    let memory = state.memory()?;
+    variant::write(out, value, &memory).map_err(|_| CallError::ResultTooLarge)
+}
+
+/// The shared body of CallAsProc and CallAsFunc.
+///
+/// # Safety
+/// `params` points to `n` well-formed variants (or is NULL with n == 0);
+/// `ret` is NULL or the host's result variant.
+unsafe fn call(
+    c: &Component,
+    num: c_long,
+    ret: *mut TVariant,
+    params: *mut TVariant,
+    n: c_long,
+) -> bool {
+    let mut state = c.lock();
+    let Some(m) = method(num) else {
+        state.report(("method", "метод"), &CallError::NoSuchMember);
+        return false;
+    };
+    let given = usize::try_from(n).unwrap_or(0);
+    let slots: &mut [TVariant] = if given == 0 || params.is_null() {
+        &mut []
+    } else {
+        // SAFETY: caller's guarantee: `n` variants at `params`.
+        unsafe { std::slice::from_raw_parts_mut(params, given) }
+    };
+    // SAFETY: each slot is a well-formed host variant.
+    let mut args: Vec<Value> = slots.iter().map(|v| unsafe { variant::read(v) }).collect();
+    // The host passes GetNParams values; be lenient with fewer.
+    for p in m.params.iter().skip(args.len()) {
+        args.push(p.default.map_or(Value::Empty, |d| d.value()));
+    }
+    let before: Vec<u64> = args.iter().map(fingerprint).collect();
+
+    let result = state.run(|client| (m.call)(client, &mut args));
+
+    let outcome = result.and_then(|value| {
+        let memory = state.memory();
+        for (i, slot) in slots.iter_mut().enumerate() {
+            if fingerprint(&args[i]) != before[i] {
+                let memory = memory.as_ref().map_err(|_| CallError::NoMemoryManager)?;
+                // SAFETY: the slot holds the host's value, whose buffer is
+                // host-allocated; it is freed before being replaced.
+                unsafe { variant::replace(slot, &args[i], memory) }
+                    .map_err(|_| CallError::ResultTooLarge)?;
+            }
+        }
+        // SAFETY: `ret` is the host's result variant or NULL (CallAsProc).
+        match unsafe { ret.as_mut() } {
+            Some(out) => write_result(&state, out, &value),
+            None => Ok(()),
+        }
+    });
+    match outcome {
+        Ok(()) => true,
+        Err(e) => {
+            state.report((m.en, m.ru), &e);
+            false
+        }
+    }
+}
+
+/// A cheap change detector for in/out parameters (handlers rarely write).
+fn fingerprint(value: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::mem::discriminant(value).hash(&mut h);
+    match value {
+        Value::Str(s) => s.hash(&mut h),
+        Value::Blob(b) => b.hash(&mut h),
+        Value::Int(i) => i.hash(&mut h),
+        Value::Double(d) => d.to_bits().hash(&mut h),
+        Value::Bool(b) => b.hash(&mut h),
+        other => format!("{other:?}").hash(&mut h),
+    }
+    h.finish()
+}
+
+// ---- LocaleBase and UserLanguageBase ---------------------------------------
+
+static LOCALE_VTABLE: LocaleVtable = LocaleVtable {
+    dtors: NO_DESTRUCTORS,
+    set_locale,
+};
+
+static USER_LANGUAGE_VTABLE: UserLanguageVtable = UserLanguageVtable {
+    dtors: NO_DESTRUCTORS,
+    set_user_interface_language_code,
+};
+
+unsafe extern "system" fn set_locale(this: *mut c_void, loc: *const WChar) {
+    // Only our texts follow the locale; the process locale is left alone.
+    with(this, LOCALE, (), |c| {
+        if let Some(locale) = host_name(loc) {
+            let mut state = c.lock();
+            if state.interface_language.is_none() {
+                state.client.lang = Lang::from_code(&locale);
+            }
+        }
+    })
+}
+
+unsafe extern "system" fn set_user_interface_language_code(this: *mut c_void, lang: *const WChar) {
+    with(this, USER_LANGUAGE, (), |c| {
+        if let Some(code) = host_name(lang) {
+            let mut state = c.lock();
+            let lang = Lang::from_code(&code);
+            state.interface_language = Some(lang);
+            state.client.lang = lang;
+        }
+    })
+}

@@ -1,0 +1,91 @@
+//! The host's connection object (`IAddInDefBase(Ex)`), given to `Init`:
+//! AddError turns a failure into a 1C exception with our text;
+//! ExternalEvent reaches `ОбработкаВнешнегоСобытия`.
+
+use std::ffi::{c_long, c_void};
+use std::ptr::NonNull;
+
+use super::types::{ConnectionVtable, HostObject, WChar};
+use crate::host::wstr;
+
+type AddErrorFn =
+    unsafe extern "system" fn(*mut c_void, u16, *const WChar, *const WChar, c_long) -> bool;
+type ExternalEventFn =
+    unsafe extern "system" fn(*mut c_void, *mut WChar, *mut WChar, *mut WChar) -> bool;
+
+/// A checked handle to the host's connection object.
+#[derive(Clone, Copy)]
+pub struct Connection {
+    object: NonNull<c_void>,
+    add_error: Option<AddErrorFn>,
+    external_event: Option<ExternalEventFn>,
+}
+
+// SAFETY: the connection object lives until Done; the host documents
+// ExternalEvent as callable from add-in threads, and we only copy the handle.
+unsafe impl Send for Connection {}
+// SAFETY: as above; the handle is immutable.
+unsafe impl Sync for Connection {}
+
+impl Connection {
+    /// Checks the `disp` pointer given to `Init`.
+    ///
+    /// # Safety
+    /// `raw` is NULL or points to a live `IAddInDefBase` that stays alive
+    /// until `Done`.
+    pub unsafe fn from_raw(raw: *mut c_void) -> Option<Connection> {
+        let object = NonNull::new(raw)?;
+        // SAFETY: a host object starts with its vtable pointer.
+        let vtable = unsafe { (*raw.cast::<HostObject<ConnectionVtable>>()).vtable };
+        if vtable.is_null() {
+            return None;
+        }
+        // SAFETY: a non-NULL vtable pointer of a live host object.
+        let vtable = unsafe { &*vtable };
+        Some(Connection {
+            object,
+            add_error: vtable.add_error,
+            external_event: vtable.external_event,
+        })
+    }
+
+    /// Reports an error; with `scode != 0` the host raises an exception in
+    /// the 1C code once the call returns.
+    pub fn add_error(&self, wcode: u16, source: &str, description: &str, scode: c_long) -> bool {
+        let Some(add_error) = self.add_error else {
+            return false;
+        };
+        let source = wstr::encode_nul(source);
+        let description = wstr::encode_nul(description);
+        // SAFETY: checked handle; both strings are NUL-terminated and live
+        // across the call (the host copies them).
+        unsafe {
+            add_error(
+                self.object.as_ptr(),
+                wcode,
+                source.as_ptr(),
+                description.as_ptr(),
+                scode,
+            )
+        }
+    }
+
+    /// Sends `ExternalEvent(source, message, data)`.
+    pub fn external_event(&self, source: &str, message: &str, data: &str) -> bool {
+        let Some(external_event) = self.external_event else {
+            return false;
+        };
+        let mut source = wstr::encode_nul(source);
+        let mut message = wstr::encode_nul(message);
+        let mut data = wstr::encode_nul(data);
+        // SAFETY: checked handle; NUL-terminated buffers that outlive the call.
+        unsafe {
+            external_event(
+                self.object.as_ptr(),
+                source.as_mut_ptr(),
+                message.as_mut_ptr(),
+                data.as_mut_ptr(),
+            )
+        }
+    }
+}

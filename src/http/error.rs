@@ -1,0 +1,307 @@
+//! What can go wrong before a response arrives. Every variant names the
+//! (redacted) URL it concerns where there is one; `Display` gives the English
+//! text, and the add-in's message table translates the same structure.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+/// A setting that could not be applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    TrustedCertificates,
+    ClientCertificate,
+    Proxy,
+}
+
+impl Setting {
+    pub fn name(self) -> &'static str {
+        match self {
+            Setting::TrustedCertificates => "TrustedCertificates",
+            Setting::ClientCertificate => "ClientCertificate",
+            Setting::Proxy => "Proxy",
+        }
+    }
+}
+
+/// Which limit ran out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeoutPhase {
+    /// `ConnectTimeout`: TCP connect plus TLS handshake.
+    Connect,
+    /// `Timeout`: the whole request.
+    Request,
+}
+
+/// Why a connection could not be made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnectCause {
+    Refused,
+    Reset,
+    Dns,
+    Unreachable,
+    Proxy(String),
+    Other(String),
+}
+
+/// Why TLS failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsCause {
+    UnknownIssuer,
+    Expired,
+    NameMismatch,
+    /// The server rejected us, e.g. it wants a client certificate.
+    HandshakeRejected(String),
+    Other(String),
+}
+
+/// An HTTP core failure.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The URL is empty.
+    EmptyUrl,
+    /// The URL does not parse or has no host.
+    InvalidUrl { url: String, reason: String },
+    /// Only http and https are sent.
+    UnsupportedScheme { url: String, scheme: String },
+    /// The method is not one of GET, HEAD, PUT, PATCH, DELETE, OPTIONS, POST.
+    InvalidMethod { method: String },
+    /// A header name is not a valid token.
+    InvalidHeaderName { name: String },
+    /// A header value has a control character or a non-Latin-1 byte.
+    InvalidHeaderValue { name: String },
+    /// A setting (certificates, proxy) cannot be used.
+    Setting { setting: Setting, detail: String },
+    /// No connection could be made.
+    Connect { url: String, cause: ConnectCause },
+    /// A limit ran out.
+    Timeout {
+        url: String,
+        phase: TimeoutPhase,
+        after: Option<Duration>,
+    },
+    /// TLS handshake or certificate verification failed.
+    Tls { url: String, cause: TlsCause },
+    /// More than [`super::MAX_REDIRECTS`] redirects.
+    TooManyRedirects { url: String },
+    /// The response body is longer than the limit.
+    ResponseTooLarge { url: String, limit: u64 },
+    /// The connection broke while the body was being read or sent.
+    Transfer { url: String, detail: String },
+}
+
+/// Seconds as texts show them: `30`, `1.5`, `?` when there is no limit.
+pub fn seconds(d: Option<Duration>) -> String {
+    match d {
+        Some(d) => {
+            let s = d.as_secs_f64();
+            if s.fract() == 0.0 {
+                format!("{s:.0}")
+            } else {
+                format!("{s}")
+            }
+        }
+        None => "?".into(),
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::EmptyUrl => write!(f, "the URL is empty"),
+            Error::InvalidUrl { url, reason } => write!(f, "invalid URL \"{url}\": {reason}"),
+            Error::UnsupportedScheme { url, scheme } => write!(
+                f,
+                "unsupported URL scheme \"{scheme}\" in {url}: only http and https are supported"
+            ),
+            Error::InvalidMethod { method } => write!(
+                f,
+                "unsupported HTTP method \"{method}\": use GET, HEAD, PUT, PATCH, DELETE, OPTIONS or POST"
+            ),
+            Error::InvalidHeaderName { name } => write!(f, "invalid header name \"{name}\""),
+            Error::InvalidHeaderValue { name } => write!(
+                f,
+                "invalid value of header \"{name}\": line breaks and control characters are not allowed"
+            ),
+            Error::Setting { setting, detail } => write!(f, "{}: {detail}", setting.name()),
+            Error::Connect { url, cause } => {
+                write!(f, "could not connect to {url}: ")?;
+                match cause {
+                    ConnectCause::Refused => write!(f, "connection refused"),
+                    ConnectCause::Reset => write!(f, "connection reset by the server"),
+                    ConnectCause::Dns => write!(f, "the host name could not be resolved"),
+                    ConnectCause::Unreachable => write!(f, "the network or host is unreachable"),
+                    ConnectCause::Proxy(d) => write!(f, "proxy error: {d}"),
+                    ConnectCause::Other(d) => write!(f, "{d}"),
+                }
+            }
+            Error::Timeout { url, phase, after } => match phase {
+                TimeoutPhase::Connect => write!(
+                    f,
+                    "could not connect to {url} within {} s (ConnectTimeout)",
+                    seconds(*after)
+                ),
+                TimeoutPhase::Request => write!(
+                    f,
+                    "request to {url} timed out after {} s (Timeout)",
+                    seconds(*after)
+                ),
+            },
+            Error::Tls { url, cause } => {
+                write!(f, "TLS error with {url}: ")?;
+                match cause {
+                    TlsCause::UnknownIssuer => write!(
+                        f,
+                        "the server certificate is not trusted (unknown issuer); add its CA with TrustedCertificates"
+                    ),
+                    TlsCause::Expired => write!(f, "the server certificate has expired or is not yet valid"),
+                    TlsCause::NameMismatch => {
+                        write!(f, "the server certificate is not valid for this host name")
+                    }
+                    TlsCause::HandshakeRejected(d) => write!(
+                        f,
+                        "the server rejected the connection ({d}); check ClientCertificate"
+                    ),
+                    TlsCause::Other(d) => write!(f, "{d}"),
+                }
+            }
+            Error::TooManyRedirects { url } => write!(
+                f,
+                "too many redirects (more than {}) starting at {url}",
+                super::MAX_REDIRECTS
+            ),
+            Error::ResponseTooLarge { url, limit } => write!(
+                f,
+                "the response from {url} is larger than MaxResponseSize ({limit} bytes)"
+            ),
+            Error::Transfer { url, detail } => {
+                write!(f, "the connection to {url} broke during the transfer: {detail}")
+            }
+        }
+    }
+}
+
+impl StdError for Error {}
+
+/// Turns a reqwest failure into our structure by walking its causes.
+pub(crate) fn classify(
+    err: &reqwest::Error,
+    url: &str,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+) -> Error {
+    let url = url.to_string();
+    if err.is_redirect() {
+        return Error::TooManyRedirects { url };
+    }
+    if let Some(cause) = tls_cause(err) {
+        return Error::Tls { url, cause };
+    }
+    if err.is_timeout() {
+        return if err.is_connect() {
+            Error::Timeout {
+                url,
+                phase: TimeoutPhase::Connect,
+                after: connect_timeout,
+            }
+        } else {
+            Error::Timeout {
+                url,
+                phase: TimeoutPhase::Request,
+                after: timeout,
+            }
+        };
+    }
+    let io_kind = io_error_kind(err);
+    if err.is_connect() {
+        let chain = chain_text(err);
+        let cause = match io_kind {
+            Some(io::ErrorKind::ConnectionRefused) => ConnectCause::Refused,
+            Some(io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted) => {
+                ConnectCause::Reset
+            }
+            Some(io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable) => {
+                ConnectCause::Unreachable
+            }
+            _ if chain.contains("dns error") || chain.contains("failed to lookup address") => {
+                ConnectCause::Dns
+            }
+            _ if chain.contains("proxy") || chain.contains("socks") => ConnectCause::Proxy(chain),
+            _ => ConnectCause::Other(chain),
+        };
+        return Error::Connect { url, cause };
+    }
+    Error::Transfer {
+        url,
+        detail: chain_text(err),
+    }
+}
+
+/// Every cause in the chain, including the ones hidden inside `io::Error`
+/// (whose `source()` skips its own payload).
+fn causes<'a>(err: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
+    let mut out = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        out.push(e);
+        if let Some(inner) = e.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
+            out.push(inner);
+            next = inner.source();
+        } else {
+            next = e.source();
+        }
+        if out.len() > 32 {
+            break;
+        }
+    }
+    out
+}
+
+fn tls_cause(err: &reqwest::Error) -> Option<TlsCause> {
+    use rustls::CertificateError as C;
+    for e in causes(err) {
+        let Some(tls) = e.downcast_ref::<rustls::Error>() else {
+            continue;
+        };
+        return Some(match tls {
+            rustls::Error::InvalidCertificate(cert) => match cert {
+                C::UnknownIssuer => TlsCause::UnknownIssuer,
+                C::Expired | C::NotValidYet => TlsCause::Expired,
+                C::ExpiredContext { .. } | C::NotValidYetContext { .. } => TlsCause::Expired,
+                C::NotValidForName | C::NotValidForNameContext { .. } => TlsCause::NameMismatch,
+                other => TlsCause::Other(format!("invalid server certificate: {other:?}")),
+            },
+            rustls::Error::AlertReceived(alert) => {
+                TlsCause::HandshakeRejected(format!("TLS alert {alert:?}"))
+            }
+            other => TlsCause::Other(other.to_string()),
+        });
+    }
+    None
+}
+
+fn io_error_kind(err: &reqwest::Error) -> Option<io::ErrorKind> {
+    causes(err)
+        .into_iter()
+        .find_map(|e| e.downcast_ref::<io::Error>().map(io::Error::kind))
+}
+
+/// The causes' texts joined, without reqwest's own "error sending request
+/// for url (...)" line, which repeats the unredacted URL.
+fn chain_text(err: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = causes(err)
+        .into_iter()
+        .skip(1)
+        .map(|e| e.to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    // An io::Error displays its payload, which is also the next cause.
+    parts.dedup();
+    let mut text = parts.join(": ");
+    if text.is_empty() {
+        text = "unknown error".into();
+    }
+    text
+}
