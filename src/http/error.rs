@@ -246,12 +246,12 @@ fn causes<'a>(err: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'sta
     let mut next = Some(err);
     while let Some(e) = next {
         out.push(e);
-        if let Some(inner) = e.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
-            out.push(inner);
-            next = inner.source();
-        } else {
-            next = e.source();
-        }
+        next = match e.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
+            // The payload is visited as a node of its own, so an io::Error
+            // wrapping another io::Error is unwrapped too.
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => e.source(),
+        };
         if out.len() > 32 {
             break;
         }
@@ -267,7 +267,14 @@ fn tls_cause(err: &reqwest::Error) -> Option<TlsCause> {
         };
         return Some(match tls {
             rustls::Error::InvalidCertificate(cert) => match cert {
-                C::UnknownIssuer => TlsCause::UnknownIssuer,
+                // A signature no trusted key verifies: path building met a
+                // root of the same name, but it is not the issuer.
+                C::UnknownIssuer
+                | C::BadSignature
+                | C::UnsupportedSignatureAlgorithmContext { .. }
+                | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+                    TlsCause::UnknownIssuer
+                }
                 C::Expired | C::NotValidYet => TlsCause::Expired,
                 C::ExpiredContext { .. } | C::NotValidYetContext { .. } => TlsCause::Expired,
                 C::NotValidForName | C::NotValidForNameContext { .. } => TlsCause::NameMismatch,

@@ -1,0 +1,1092 @@
+//! The add-in driven through the C host exactly as 1C drives it (under
+//! AddressSanitizer), against servers started here on 127.0.0.1. Each test
+//! asserts what the server received and what the 1C code would read back,
+//! and ends with a clean memory ledger: every block the add-in handed over
+//! was freed by the host, and nothing foreign was freed.
+
+mod support;
+
+use std::time::Duration;
+
+use support::host::{self, q, HostRun};
+use support::{closed_port, HttpProxy, Socks5Proxy, StallServer, TestServer, TlsFixtures};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn run_en(script: &str) -> HostRun {
+    let run = host::run("en", script);
+    run.assert_clean();
+    run
+}
+
+fn run_ru(script: &str) -> HostRun {
+    let run = host::run("ru", script);
+    run.assert_clean();
+    run
+}
+
+fn base64(data: &[u8]) -> String {
+    support::net::base64_encode(data)
+}
+
+#[test]
+fn session_protocol_member_table_and_defaults() {
+    let run = run_en(
+        "members
+get Version
+get Timeout
+get ConnectTimeout
+get VerifySSL
+get AllowRedirects
+get User
+get Password
+get Headers
+get Proxy
+get TrustedCertificates
+get ClientCertificate
+get MaxResponseSize
+get RetrySchedule
+get StatusCode
+get ResponseBody
+get ResponseHeaders
+get ErrorText
+get TIMEOUT
+get таймаут
+get ТАЙМАУТСОЕДИНЕНИЯ
+get кодсостояния
+call NoSuchMethod
+get NoSuchProperty",
+    );
+    let out = &run.stdout;
+    for line in [
+        "# classes: Client",
+        "# info: 2000",
+        "# extension: Client",
+        "# capabilities: 3",
+        "# attach type: 3",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in\n{out}");
+    }
+    // Every member is listed with both names; the host checked lookups in
+    // both languages and both cases (an ABI error otherwise).
+    for (en, ru) in [
+        ("PostJson", "ОтправитьJson"),
+        ("Post", "Отправить"),
+        ("Request", "ВыполнитьЗапрос"),
+        ("SetHeader", "УстановитьЗаголовок"),
+        ("RemoveHeader", "УдалитьЗаголовок"),
+        ("ClearHeaders", "ОчиститьЗаголовки"),
+        ("GetResponseHeader", "ПолучитьЗаголовокОтвета"),
+        ("GetResponseBinary", "ПолучитьТелоОтветаДвоичныеДанные"),
+        ("Timeout", "Таймаут"),
+        ("ErrorText", "ТекстОшибки"),
+    ] {
+        assert!(
+            out.contains(&format!("en={en} ru={ru} ")),
+            "{en}/{ru} not listed"
+        );
+    }
+    assert!(out.contains("en=PostJson ru=ОтправитьJson params=3 retval=1"));
+    assert!(out.contains("en=SetHeader ru=УстановитьЗаголовок params=2 retval=0"));
+    assert!(out.contains("en=Password ru=Пароль readable=0 writable=1"));
+    assert!(out.contains("en=StatusCode ru=КодСостояния readable=1 writable=0"));
+    // Defaults of optional parameters: PostJson's Headers, Request's Body.
+    assert!(out.contains("# default 0 2 = string \"\""));
+    assert!(out.contains("# default 2 2 = undefined"));
+    assert!(out.contains("# default 0 1 = none"));
+
+    let expected = [
+        format!("string \"{VERSION}\""),
+        "number 30".into(),
+        "number 10".into(),
+        "bool true".into(),
+        "bool true".into(),
+        "string \"\"".into(),
+    ];
+    for (i, want) in expected.iter().enumerate() {
+        assert_eq!(run.step(i + 1).ok(), want, "{}", run.step(i + 1).command);
+    }
+    assert_eq!(run.step(7).err(), "property is not readable: Password");
+    let rest = [
+        "string \"{}\"",
+        "string \"\"",
+        "string \"\"",
+        "string \"\"",
+        "number 67108864",
+        "string \"5,300,1800,7200,18000,36000,36000\"",
+        "number 0",
+        "string \"\"",
+        "string \"{}\"",
+        "string \"\"",
+        "number 30",
+        "number 30",
+        "number 10",
+        "number 0",
+    ];
+    for (i, want) in rest.iter().enumerate() {
+        assert_eq!(run.step(i + 8).ok(), *want, "{}", run.step(i + 8).command);
+    }
+    assert_eq!(run.step(22).err(), "method not found: NoSuchMethod");
+    assert_eq!(run.step(23).err(), "property not found: NoSuchProperty");
+}
+
+#[test]
+fn properties_round_trip_and_hide_secrets() {
+    let run = run_en(&format!(
+        "set Timeout 1.5
+get Timeout
+set ConnectTimeout 3
+get ConnectTimeout
+set VerifySSL false
+get VerifySSL
+set AllowRedirects false
+get AllowRedirects
+set User {user}
+get User
+set Password {pw}
+set Headers {headers}
+get Headers
+set Proxy {proxy}
+get Proxy
+set MaxResponseSize 1000
+get MaxResponseSize
+set RetrySchedule {sched}
+get RetrySchedule
+set RetrySchedule {empty}
+set RetrySchedule {bad}
+set StatusCode 5
+set Timeout {text}
+set VerifySSL 1
+set Headers {array}
+set Proxy {ftp}
+set MaxResponseSize -1
+set Timeout undefined
+get ErrorText",
+        user = q("Пётр"),
+        pw = q("p@ss-secret"),
+        headers = q(r#"{"X-A":"1","Authorization":"Bearer s3cr3t-token"}"#),
+        proxy = q("http://u:proxy-secret@127.0.0.1:3128"),
+        sched = q("1,1,1"),
+        empty = q(""),
+        bad = q("1,x"),
+        text = q("30"),
+        array = q("[1]"),
+        ftp = q("ftp://127.0.0.1:21"),
+    ));
+    assert_eq!(run.step(1).ok(), "number 1.5");
+    assert_eq!(run.step(3).ok(), "number 3");
+    assert_eq!(run.step(5).ok(), "bool false");
+    assert_eq!(run.step(7).ok(), "bool false");
+    assert_eq!(run.step(9).string(), "Пётр");
+    assert_eq!(
+        run.step(12).string(),
+        r#"{"X-A":"1","Authorization":"***"}"#
+    );
+    assert_eq!(run.step(14).string(), "http://u:***@127.0.0.1:3128/");
+    assert_eq!(run.step(16).ok(), "number 1000");
+    assert_eq!(run.step(18).string(), "1,1,1");
+    assert!(
+        run.step(19).err().contains("RetrySchedule"),
+        "{}",
+        run.step(19).err()
+    );
+    assert!(run.step(20).err().contains("pauses in seconds"));
+    assert_eq!(run.step(21).err(), "property is read-only: StatusCode");
+    assert!(
+        run.step(22).err().contains("must be a Number, not String"),
+        "{}",
+        run.step(22).err()
+    );
+    assert!(run.step(23).err().contains("must be a Boolean, not Number"));
+    assert!(run.step(24).err().contains("JSON object"));
+    assert!(run.step(25).err().contains("unsupported proxy scheme"));
+    assert!(run.step(26).err().contains("cannot be negative"));
+    assert!(run.step(27).err().contains("not Undefined"));
+    // ErrorText holds the text of the last failure.
+    assert_eq!(run.step(28).string(), run.step(27).err());
+    for secret in ["p@ss-secret", "s3cr3t-token", "proxy-secret"] {
+        assert!(
+            !run.shown().contains(secret),
+            "{secret} leaked:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn post_json_sends_exactly_the_json() {
+    let server = TestServer::http();
+    let json = r#"{"event":"document_created","text":"Привет, мир","n":1}"#;
+    let run = run_en(&format!(
+        "call PostJson {url} {json}
+get StatusCode
+get ResponseBody
+call GetResponseHeader {ct}
+get ResponseHeaders
+get ErrorText
+call ОтправитьJson {url} {json}",
+        url = q(&server.url("/echo")),
+        json = q(json),
+        ct = q("CONTENT-TYPE"),
+    ));
+    assert_eq!(run.step(0).string(), json);
+    assert_eq!(run.step(1).ok(), "number 200");
+    assert_eq!(run.step(2).string(), json);
+    assert_eq!(run.step(3).string(), "application/json; charset=utf-8");
+    let headers: serde_json::Value = serde_json::from_str(&run.step(4).string()).unwrap();
+    assert_eq!(headers["content-type"], "application/json; charset=utf-8");
+    assert_eq!(run.step(5).string(), "");
+    assert_eq!(run.step(6).string(), json);
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let r = &requests[0];
+    let head = r.raw_head();
+    assert!(head.starts_with("POST /echo HTTP/1.1\r\n"), "{head}");
+    let expected_body = json.as_bytes();
+    assert_eq!(r.body, expected_body);
+    assert!(
+        r.raw.ends_with(expected_body),
+        "body must end the raw request"
+    );
+    assert_eq!(r.raw.len(), head.len() + expected_body.len());
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(
+        r.header("content-length"),
+        Some(expected_body.len().to_string().as_str())
+    );
+    assert_eq!(
+        r.header("user-agent"),
+        Some(format!("Webhook1C/{VERSION}").as_str())
+    );
+    assert_eq!(
+        r.header("host"),
+        Some(format!("127.0.0.1:{}", server.port()).as_str())
+    );
+    let mut names: Vec<String> = r
+        .headers
+        .iter()
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "accept",
+            "accept-encoding",
+            "content-length",
+            "content-type",
+            "host",
+            "user-agent"
+        ]
+    );
+    assert_eq!(
+        requests[1].raw, r.raw,
+        "the Russian name sends the same bytes"
+    );
+}
+
+#[test]
+fn post_and_request_bodies_and_methods() {
+    let server = TestServer::http();
+    let url = q(&server.url("/echo"));
+    let run = run_en(&format!(
+        "call Post {url} {text}
+call Post {url} hex:00ff10
+call Post {url} {form} {form_type}
+call Request {get} {url}
+call Request {head} {url}
+call Request {put} {url} {put_body}
+call Request {patch} {url} {json} {json_type}
+call Request {delete} {url}
+call Request {options} {url}
+call Request {post} {url} hex:01
+call Request {trace} {url}
+call Request {get} {binary}
+call GetResponseBinary
+call Post {url} undefined
+call Post {url} 5",
+        text = q("plain текст"),
+        form = q("a=1&b=2"),
+        form_type = q("application/x-www-form-urlencoded"),
+        get = q("GET"),
+        head = q("head"),
+        put = q("PUT"),
+        put_body = q("put body"),
+        patch = q("Patch"),
+        json = q(r#"{"a":1}"#),
+        json_type = q("application/json"),
+        delete = q("DELETE"),
+        options = q("OPTIONS"),
+        post = q("POST"),
+        trace = q("TRACE"),
+        binary = q(&server.url("/binary")),
+    ));
+    let requests = server.requests();
+    let expect = [
+        (
+            "POST",
+            Some("text/plain; charset=utf-8"),
+            "plain текст".as_bytes().to_vec(),
+        ),
+        (
+            "POST",
+            Some("application/octet-stream"),
+            vec![0x00, 0xff, 0x10],
+        ),
+        (
+            "POST",
+            Some("application/x-www-form-urlencoded"),
+            b"a=1&b=2".to_vec(),
+        ),
+        ("GET", None, vec![]),
+        ("HEAD", None, vec![]),
+        (
+            "PUT",
+            Some("text/plain; charset=utf-8"),
+            b"put body".to_vec(),
+        ),
+        ("PATCH", Some("application/json"), br#"{"a":1}"#.to_vec()),
+        ("DELETE", None, vec![]),
+        ("OPTIONS", None, vec![]),
+        ("POST", Some("application/octet-stream"), vec![0x01]),
+    ];
+    assert_eq!(
+        requests.len(),
+        expect.len() + 1,
+        "TRACE and bad bodies send nothing"
+    );
+    for (r, (method, ct, body)) in requests.iter().zip(expect.iter()) {
+        assert_eq!(r.method, *method);
+        assert_eq!(r.header("content-type"), *ct, "{method}");
+        assert_eq!(&r.body, body, "{method}");
+    }
+    assert_eq!(run.step(0).string(), "plain текст");
+    assert_eq!(
+        run.step(1).string(),
+        "\u{0}\u{fffd}\u{10}",
+        "binary echoed, text view lossy"
+    );
+    assert!(run
+        .step(10)
+        .err()
+        .contains("unsupported HTTP method \"TRACE\""));
+    let hex: String = (0..=255u8).map(|b| format!("{b:02x}")).collect();
+    assert_eq!(run.step(12).ok(), format!("binary 256 {hex}"));
+    assert!(run
+        .step(13)
+        .err()
+        .contains("parameter Body must be a String or BinaryData, not Undefined"));
+    assert!(run.step(14).err().contains("not Number"));
+}
+
+#[test]
+fn headers_per_object_per_call_and_basic_auth() {
+    let server = TestServer::http();
+    let url = q(&server.url("/echo"));
+    let run = run_en(&format!(
+        "call SetHeader {x_one} {one}
+call SetHeader {x_one_lower} {uno}
+call SetHeader {x_two} {two}
+call RemoveHeader {x_two_upper}
+set User {user}
+set Password {pw}
+call PostJson {url} {empty} {call_headers}
+call ClearHeaders
+set Headers {json_headers}
+set User {nobody}
+call PostJson {url} {empty}
+call SetHeader {bad_name} {v}
+call SetHeader {x_bad} {bad_value}
+call SetHeader {auth} {bearer}
+call SetHeader {ua} {custom_ua}
+set User {user}
+call PostJson {url} {empty} {ct_header}
+get Headers",
+        x_one = q("X-One"),
+        one = q("1"),
+        x_one_lower = q("x-one"),
+        uno = q("uno"),
+        x_two = q("X-Two"),
+        two = q("2"),
+        x_two_upper = q("X-TWO"),
+        user = q("alice"),
+        pw = q("p@ss:word"),
+        empty = q("{}"),
+        call_headers = q(r#"{"X-Call":"c","X-ONE":"override","X-Num":5}"#),
+        json_headers = q(r#"{"X-Json":"j"}"#),
+        nobody = q(""),
+        bad_name = q("Bad Name"),
+        v = q("v"),
+        x_bad = q("X-Bad"),
+        bad_value = q("a\nb"),
+        auth = q("Authorization"),
+        bearer = q("Bearer tok-123"),
+        ua = q("User-Agent"),
+        custom_ua = q("MyConfiguration/2.0"),
+        ct_header = q(r#"{"Content-Type":"application/vnd.api+json"}"#),
+    ));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    let first = &requests[0];
+    assert_eq!(first.header_all("x-one"), ["override"]);
+    assert_eq!(first.header("x-call"), Some("c"));
+    assert_eq!(first.header("x-num"), Some("5"));
+    assert_eq!(first.header("x-two"), None);
+    let expected_auth = format!("Basic {}", base64(b"alice:p@ss:word"));
+    assert_eq!(first.header("authorization"), Some(expected_auth.as_str()));
+
+    let second = &requests[1];
+    assert_eq!(second.header("x-json"), Some("j"));
+    assert_eq!(second.header("x-one"), None);
+    assert_eq!(
+        second.header("authorization"),
+        None,
+        "no User, no Basic auth"
+    );
+
+    assert!(run
+        .step(11)
+        .err()
+        .contains("invalid header name \"Bad Name\""));
+    assert!(run
+        .step(12)
+        .err()
+        .contains("invalid value of header \"X-Bad\""));
+
+    let third = &requests[2];
+    assert_eq!(
+        third.header_all("authorization"),
+        ["Bearer tok-123"],
+        "an explicit header wins"
+    );
+    assert_eq!(third.header_all("user-agent"), ["MyConfiguration/2.0"]);
+    assert_eq!(
+        third.header_all("content-type"),
+        ["application/vnd.api+json"]
+    );
+    let shown = run.step(17).string();
+    assert!(
+        shown.contains("\"Authorization\":\"***\"") && !shown.contains("tok-123"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn errors_in_english_name_what_and_where() {
+    let server = TestServer::http();
+    let closed = closed_port();
+    let url = q(&server.url("/echo"));
+    let run = run_en(&format!(
+        "call PostJson {refused} {empty}
+get ErrorText
+get StatusCode
+call PostJson 42 {empty}
+call PostJson undefined {empty}
+call PostJson date:2024-01-01T00:00:00 {empty}
+call PostJson {blank} {empty}
+call PostJson {ftp} {empty}
+call PostJson {url} {bad_json}
+call PostJson {url} {empty} {bad_header}
+call PostJson {surrogate_url} {empty}
+call PostJson {url} {surrogate_json}
+call PostJson {url} 12
+call PostJson {no_host} {empty}
+call PostJson {secret_url} {empty}",
+        refused = q(&format!("http://127.0.0.1:{closed}/hook")),
+        empty = q("{}"),
+        blank = q("  "),
+        ftp = q("ftp://127.0.0.1/x"),
+        bad_json = q("{\n  \"a\": 1,\n  \"b\": }"),
+        bad_header = q(r#"{"Bad Name":"1"}"#),
+        surrogate_url = "\"http://127.0.0.1/\\uD800\"",
+        surrogate_json = "\"\\\"\\uDC00\\\"\"",
+        no_host = q("http://"),
+        secret_url = q(&format!(
+            "http://user:pa55word@127.0.0.1:{closed}/x?token=t0ken&a=1"
+        )),
+    ));
+    let refused = format!(
+        "PostJson: could not connect to http://127.0.0.1:{closed}/hook: connection refused"
+    );
+    assert_eq!(run.step(0).err(), refused);
+    assert_eq!(run.step(1).string(), refused);
+    assert_eq!(run.step(2).ok(), "number 0");
+    assert_eq!(
+        run.step(3).err(),
+        "PostJson: parameter URL must be a String, not Number"
+    );
+    assert_eq!(
+        run.step(4).err(),
+        "PostJson: parameter URL must be a String, not Undefined"
+    );
+    assert_eq!(
+        run.step(5).err(),
+        "PostJson: parameter URL must be a String, not Date"
+    );
+    assert_eq!(run.step(6).err(), "PostJson: the URL is empty");
+    assert!(run
+        .step(7)
+        .err()
+        .starts_with("PostJson: unsupported URL scheme \"ftp\""));
+    assert_eq!(
+        run.step(8).err(),
+        "PostJson: parameter Json is not valid JSON: expected value at line 3, column 8; nothing was sent"
+    );
+    assert_eq!(
+        run.step(9).err(),
+        "PostJson: invalid header name \"Bad Name\""
+    );
+    assert!(run.step(10).err().contains(
+        "parameter URL contains an invalid character (an unpaired UTF-16 surrogate) at position 18"
+    ));
+    assert!(run
+        .step(11)
+        .err()
+        .contains("parameter Json contains an invalid character"));
+    assert!(run
+        .step(12)
+        .err()
+        .contains("parameter Json must be a String, not Number"));
+    assert!(
+        run.step(13).err().contains("invalid URL"),
+        "{}",
+        run.step(13).err()
+    );
+    let secret = run.step(14).err();
+    assert!(
+        secret.contains(&format!("http://127.0.0.1:{closed}/x?token=***&a=1")),
+        "{secret}"
+    );
+    assert!(!run.shown().contains("pa55word") && !run.shown().contains("t0ken"));
+    assert_eq!(
+        server.request_count(),
+        0,
+        "nothing may be sent after a validation error"
+    );
+}
+
+#[test]
+fn errors_in_russian_when_the_host_speaks_russian() {
+    let server = TestServer::http();
+    let closed = closed_port();
+    let run = run_ru(&format!(
+        "call ОтправитьJson {refused} {empty}
+get ТекстОшибки
+call ОтправитьJson 42 {empty}
+call ОтправитьJson undefined {empty}
+call ОтправитьJson {url} {bad_json}
+set Таймаут -5
+set ПроверятьSSL {yes}
+call ВыполнитьЗапрос {trace} {url}
+lang en
+call PostJson 42 {empty}",
+        refused = q(&format!("http://127.0.0.1:{closed}/hook")),
+        empty = q("{}"),
+        url = q(&server.url("/echo")),
+        bad_json = q("{\"a\":}"),
+        yes = q("да"),
+        trace = q("TRACE"),
+    ));
+    let refused = format!("ОтправитьJson: не удалось подключиться к http://127.0.0.1:{closed}/hook: соединение отклонено");
+    assert_eq!(run.step(0).err(), refused);
+    assert_eq!(run.step(1).string(), refused);
+    assert_eq!(
+        run.step(2).err(),
+        "ОтправитьJson: параметр URL должен быть строкой (Строка), а передано значение типа Число"
+    );
+    assert!(run.step(3).err().ends_with("типа Неопределено"));
+    assert!(
+        run.step(4).err().contains("некорректный JSON")
+            && run.step(4).err().contains("строка 1, колонка 6")
+    );
+    assert!(
+        run.step(5)
+            .err()
+            .contains("свойство Таймаут не может быть отрицательным"),
+        "{}",
+        run.step(5).err()
+    );
+    assert!(run.step(6).err().contains("булевым"));
+    assert!(run.step(7).err().contains("неподдерживаемый HTTP-метод"));
+    assert_eq!(
+        run.step(9).err(),
+        "PostJson: parameter URL must be a String, not Number"
+    );
+    assert_eq!(server.request_count(), 0);
+}
+
+#[test]
+fn big_bodies_and_the_response_size_limit() {
+    let server = TestServer::http();
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let json_path = dir.join(format!("big-{}.json", std::process::id()));
+    let filler = "x".repeat(50 * 1024 * 1024);
+    std::fs::write(&json_path, format!("{{\"data\":\"{filler}\"}}")).unwrap();
+    let run = run_en(&format!(
+        "call PostJson {url} textfile:{path}
+call Post {url} repeat:52428800:a
+call Post {url} zeros:52428800
+set MaxResponseSize 100
+call Request {get} {binary}
+get StatusCode
+set MaxResponseSize 0
+call Request {get} {big}
+get StatusCode",
+        url = q(&server.url("/status/201")),
+        path = json_path.display(),
+        get = q("GET"),
+        binary = q(&server.url("/binary")),
+        big = q(&server.url("/bytes/1048576")),
+    ));
+    let _ = std::fs::remove_file(&json_path);
+    assert_eq!(run.step(0).string(), "status 201");
+    assert_eq!(run.step(1).string(), "status 201");
+    assert_eq!(run.step(2).string(), "status 201");
+    let requests = server.requests();
+    assert_eq!(requests[0].body.len(), filler.len() + 11);
+    assert_eq!(requests[1].body.len(), 52_428_800);
+    assert!(requests[1].body.iter().all(|&b| b == b'a'));
+    assert_eq!(requests[2].body.len(), 52_428_800);
+    assert!(
+        run.step(4)
+            .err()
+            .contains("larger than MaxResponseSize (100 bytes)"),
+        "{}",
+        run.step(4).err()
+    );
+    assert_eq!(run.step(5).ok(), "number 0");
+    assert_eq!(run.step(8).ok(), "number 200");
+}
+
+#[test]
+fn https_with_trusted_certificates_client_certificates_and_bad_servers() {
+    let tls = TlsFixtures::shared();
+    let good = TestServer::https(tls.server_config());
+    let mtls = TestServer::https(tls.mtls_server_config());
+    let expired = TestServer::https(tls.expired_server_config());
+    let wrong_name = TestServer::https(tls.wrong_name_server_config());
+    let unknown = TestServer::https(tls.unknown_ca_server_config());
+    let run = run_en(&format!(
+        "call Request {get} {good}
+set VerifySSL false
+call Request {get} {good}
+new
+set TrustedCertificates {ca_path}
+call Request {get} {good}
+set TrustedCertificates {ca_pem}
+call PostJson {good} {json}
+call Request {get} {mtls}
+set ClientCertificate {client_path}
+call Request {get} {mtls}
+set ClientCertificate {client_pem}
+call Request {get} {mtls}
+get ClientCertificate
+call Request {get} {expired}
+call Request {get} {wrong_name}
+call Request {get} {unknown}
+set TrustedCertificates {missing}
+call Request {get} {good}
+set TrustedCertificates {not_pem}
+call Request {get} {good}",
+        get = q("GET"),
+        good = q(&good.url("/echo")),
+        mtls = q(&mtls.url("/echo")),
+        expired = q(&expired.url("/echo")),
+        wrong_name = q(&wrong_name.url("/echo")),
+        unknown = q(&unknown.url("/echo")),
+        ca_path = q(&tls.ca_path.display().to_string()),
+        ca_pem = q(&tls.ca_pem),
+        client_path = q(&tls.client_path.display().to_string()),
+        client_pem = q(&tls.client_pem),
+        json = q(r#"{"tls":true}"#),
+        missing = q("/nonexistent/ca.pem"),
+        not_pem = q("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"),
+    ));
+    let port = good.port();
+    assert_eq!(
+        run.step(0).err(),
+        format!("Request: TLS error with https://localhost:{port}/echo: the server certificate is not trusted (unknown issuer); add its CA with TrustedCertificates")
+    );
+    assert_eq!(
+        run.step(2).string(),
+        "",
+        "VerifySSL=false accepts the certificate"
+    );
+    assert_eq!(run.step(5).string(), "");
+    assert_eq!(
+        run.step(7).string(),
+        r#"{"tls":true}"#,
+        "PEM text works as well as a path"
+    );
+    let no_client_cert = run.step(8).err();
+    assert!(no_client_cert.starts_with("Request: "), "{no_client_cert}");
+    assert!(
+        no_client_cert.contains(&format!("https://localhost:{}/echo", mtls.port())),
+        "{no_client_cert}"
+    );
+    assert_eq!(run.step(10).string(), "");
+    assert_eq!(run.step(12).string(), "");
+    let shown = run.step(13).string();
+    assert!(
+        shown.contains("BEGIN CERTIFICATE") && !shown.contains(&tls.client_key_pem[40..80]),
+        "{shown}"
+    );
+    assert!(
+        run.step(14).err().contains("has expired"),
+        "{}",
+        run.step(14).err()
+    );
+    assert!(
+        run.step(15).err().contains("not valid for this host name"),
+        "{}",
+        run.step(15).err()
+    );
+    assert!(
+        run.step(16).err().contains("unknown issuer"),
+        "{}",
+        run.step(16).err()
+    );
+    assert!(
+        run.step(18)
+            .err()
+            .contains("TrustedCertificates: cannot read the file \"/nonexistent/ca.pem\""),
+        "{}",
+        run.step(18).err()
+    );
+    assert!(
+        run.step(20)
+            .err()
+            .contains("TrustedCertificates: invalid PEM"),
+        "{}",
+        run.step(20).err()
+    );
+
+    let mtls_requests = mtls.requests();
+    assert_eq!(mtls_requests.len(), 2);
+    assert!(mtls_requests
+        .iter()
+        .all(|r| r.client_cert_cn.as_deref() == Some(support::CLIENT_CN)));
+    assert_eq!(good.requests().len(), 3);
+    assert!(good.requests().iter().all(|r| r.tls));
+    for s in [&expired, &wrong_name, &unknown] {
+        assert_eq!(s.request_count(), 0);
+    }
+}
+
+#[test]
+fn redirects_follow_browser_rules_or_stop() {
+    let server = TestServer::http();
+    let run = run_en(&format!(
+        "call PostJson {r302} {json}
+get StatusCode
+call PostJson {r307} {json}
+call PostJson {r303} {json}
+set AllowRedirects false
+call PostJson {r302} {json}
+get StatusCode
+call GetResponseHeader {location}
+set AllowRedirects true
+call Request {get} {lp}",
+        r302 = q(&server.url("/redirect/302?to=/echo")),
+        r307 = q(&server.url("/redirect/307?to=/echo")),
+        r303 = q(&server.url("/redirect/303?to=/echo")),
+        json = q(r#"{"a":1}"#),
+        location = q("Location"),
+        get = q("GET"),
+        lp = q(&server.url("/redirect-loop")),
+    ));
+    let r = server.requests();
+    assert_eq!(
+        (r[0].method.as_str(), r[0].target.as_str()),
+        ("POST", "/redirect/302?to=/echo")
+    );
+    assert_eq!(
+        (r[1].method.as_str(), r[1].path(), r[1].body.len()),
+        ("GET", "/echo", 0)
+    );
+    assert_eq!(run.step(1).ok(), "number 200");
+    assert_eq!((r[3].method.as_str(), r[3].path()), ("POST", "/echo"));
+    assert_eq!(r[3].body, br#"{"a":1}"#, "307 keeps method and body");
+    assert_eq!(run.step(2).string(), r#"{"a":1}"#);
+    assert_eq!(
+        (r[5].method.as_str(), r[5].path()),
+        ("GET", "/echo"),
+        "303 becomes GET"
+    );
+    assert_eq!(run.step(6).ok(), "number 302");
+    assert_eq!(run.step(7).string(), "/echo");
+    assert_eq!(
+        r.len(),
+        7 + 11,
+        "302 not followed; the loop stops after 10 redirects"
+    );
+    assert!(
+        run.step(9)
+            .err()
+            .contains("too many redirects (more than 10)"),
+        "{}",
+        run.step(9).err()
+    );
+}
+
+#[test]
+fn timeouts_end_slow_requests_and_stalled_handshakes() {
+    let server = TestServer::http();
+    let stall = StallServer::start();
+    let started = std::time::Instant::now();
+    let run = run_ru(&format!(
+        "set Timeout 1
+call Request {get} {slow}
+lang en
+call Request {get} {slow}
+set Timeout 0.5
+call Request {get} {slow_body}
+set Timeout 30
+set ConnectTimeout 1
+call Request {get} {stalled}
+set ConnectTimeout 0
+set Timeout 1
+call Request {get} {stalled}",
+        get = q("GET"),
+        slow = q(&server.url("/slow/20000")),
+        slow_body = q(&server.url("/slow-body/20000")),
+        stalled = q(&stall.https_url("/")),
+    ));
+    assert!(
+        run.step(1).err().contains("истекло время ожидания запроса")
+            && run.step(1).err().contains("1 с (Таймаут)"),
+        "{}",
+        run.step(1).err()
+    );
+    assert!(
+        run.step(3).err().contains("timed out after 1 s (Timeout)"),
+        "{}",
+        run.step(3).err()
+    );
+    assert!(
+        run.step(5)
+            .err()
+            .contains("timed out after 0.5 s (Timeout)"),
+        "{}",
+        run.step(5).err()
+    );
+    assert!(
+        run.step(8).err().contains("within 1 s (ConnectTimeout)"),
+        "{}",
+        run.step(8).err()
+    );
+    assert!(
+        run.step(11).err().contains("timed out after 1 s (Timeout)"),
+        "{}",
+        run.step(11).err()
+    );
+    // Generous bound: four one-second limits, not the servers' 20 s.
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn proxies_http_connect_and_socks5() {
+    let tls = TlsFixtures::shared();
+    let server = TestServer::http();
+    let secure = TestServer::https(tls.server_config());
+    let proxy = HttpProxy::start(None);
+    let auth_proxy = HttpProxy::start(Some(("proxyuser", "proxypass")));
+    let socks = Socks5Proxy::start(None);
+    let auth_socks = Socks5Proxy::start(Some(("sockuser", "sockpass")));
+    let run = run_en(&format!(
+        "set Proxy {proxy}
+call PostJson {plain} {json}
+set TrustedCertificates {ca}
+call PostJson {secure} {json}
+set Proxy {auth_proxy}
+call PostJson {plain} {json}
+set Proxy {socks}
+call PostJson {plain} {json}
+set Proxy {auth_socks}
+call PostJson {secure} {json}
+set Proxy {closed}
+call PostJson {plain} {json}
+get Proxy",
+        proxy = q(&proxy.url()),
+        plain = q(&server.url("/echo")),
+        secure = q(&secure.url("/echo")),
+        json = q(r#"{"via":"proxy"}"#),
+        ca = q(&tls.ca_path.display().to_string()),
+        auth_proxy = q(&auth_proxy.url_with_auth("proxyuser", "proxypass")),
+        socks = q(&socks.url()),
+        auth_socks = q(&auth_socks.url_with_auth("socks5", "sockuser", "sockpass")),
+        closed = q(&format!("http://127.0.0.1:{}", closed_port())),
+    ));
+    for i in [1, 3, 5, 7, 9] {
+        assert_eq!(run.step(i).string(), r#"{"via":"proxy"}"#, "step {i}");
+    }
+    let seen = proxy.requests();
+    assert_eq!(seen[0].method, "POST");
+    assert_eq!(seen[0].target, server.url("/echo"));
+    assert_eq!(seen[1].method, "CONNECT");
+    assert_eq!(seen[1].target, format!("localhost:{}", secure.port()));
+    let authed = auth_proxy.requests();
+    let expected = format!("Basic {}", base64(b"proxyuser:proxypass"));
+    assert_eq!(
+        authed.last().unwrap().proxy_authorization.as_deref(),
+        Some(expected.as_str())
+    );
+    assert_eq!(
+        socks.connects()[0].target,
+        format!("127.0.0.1:{}", server.port())
+    );
+    assert_eq!(
+        auth_socks.connects()[0].username.as_deref(),
+        Some("sockuser")
+    );
+    assert!(
+        run.step(11).err().contains("could not connect"),
+        "{}",
+        run.step(11).err()
+    );
+    assert_eq!(server.request_count(), 3);
+    assert_eq!(secure.request_count(), 2);
+    assert!(!run.shown().contains("proxypass") && !run.shown().contains("sockpass"));
+}
+
+#[test]
+fn fresh_objects_reuse_one_pooled_connection() {
+    let tls = TlsFixtures::shared();
+    let plain = TestServer::http();
+    let secure = TestServer::https(tls.server_config());
+    const N: usize = 8;
+    let mut script = String::new();
+    for i in 0..N {
+        script += &format!(
+            "new\ncall PostJson {} {}\n",
+            q(&plain.url("/echo")),
+            q(&format!("{{\"n\":{i}}}"))
+        );
+    }
+    for i in 0..N {
+        script += &format!(
+            "new\nset TrustedCertificates {}\ncall PostJson {} {}\n",
+            q(&tls.ca_path.display().to_string()),
+            q(&secure.url("/echo")),
+            q(&format!("{{\"n\":{i}}}"))
+        );
+    }
+    let run = run_en(&script);
+    assert_eq!(
+        run.steps
+            .iter()
+            .filter(|s| s
+                .value
+                .as_deref()
+                .is_some_and(|v| v.starts_with("string \"{")))
+            .count(),
+        2 * N
+    );
+    assert_eq!(plain.request_count(), N);
+    assert_eq!(
+        plain.connections_accepted(),
+        1,
+        "one TCP connection for {N} objects"
+    );
+    assert!(plain.requests().iter().all(|r| r.connection_id == 1));
+    assert_eq!(secure.request_count(), N);
+    assert_eq!(secure.connections_accepted(), 1);
+    assert_eq!(
+        secure.tls_handshakes(),
+        1,
+        "one TLS handshake for {N} objects"
+    );
+}
+
+#[test]
+fn charsets_compression_and_response_headers() {
+    let server = TestServer::http();
+    let get = q("GET");
+    let run = run_en(&format!(
+        "call Request {get} {cp1251}
+call Request {get} {koi8}
+call Request {get} {utf16}
+call Request {get} {gzip}
+call Request {get} {deflate}
+call Request {get} {br}
+call Request {get} {headers}
+get ResponseHeaders
+call GetResponseHeader {x_test}
+call GetResponseHeader {missing}
+call Request {get} {chunked}",
+        cp1251 = q(&server.url("/charset/windows-1251")),
+        koi8 = q(&server.url("/charset/koi8-r?text=%D0%AD%D1%85%D0%BE")),
+        utf16 = q(&server.url("/charset/utf-16le")),
+        gzip = q(&server.url("/gzip")),
+        deflate = q(&server.url("/deflate")),
+        br = q(&server.url("/br")),
+        headers = q(&server.url("/headers")),
+        x_test = q("x-TEST-one"),
+        missing = q("X-Missing"),
+        chunked = q(&server.url("/chunked")),
+    ));
+    assert_eq!(run.step(0).string(), "Привет, мир");
+    assert_eq!(run.step(1).string(), "Эхо");
+    assert_eq!(run.step(2).string(), "Привет, мир");
+    for i in 3..6 {
+        assert_eq!(run.step(i).string(), "compressed hello");
+    }
+    let headers: serde_json::Value = serde_json::from_str(&run.step(7).string()).unwrap();
+    assert_eq!(headers["x-test-one"], "1");
+    assert_eq!(headers["set-cookie"], "a=1, b=2");
+    assert_eq!(run.step(8).string(), "1");
+    assert_eq!(run.step(9).string(), "");
+    assert_eq!(run.step(10).string(), "chunked hello");
+    let gzip = &server.requests()[3];
+    assert!(gzip.header("accept-encoding").unwrap().contains("gzip"));
+    assert!(gzip.header("accept-encoding").unwrap().contains("br"));
+}
+
+#[test]
+fn panics_are_caught_and_in_out_parameters_are_freed_through_the_host() {
+    let server = TestServer::http();
+    let run = run_en(&format!(
+        "call DebugPanic
+call PostJson {url} {json}
+call ОтладкаПаника
+call DebugReplaceParam {abc}
+call ОтладкаЗаменитьПараметр {long}
+get StatusCode",
+        url = q(&server.url("/echo")),
+        json = q("{}"),
+        abc = q("abc"),
+        long = q(&"я".repeat(10_000)),
+    ));
+    assert_eq!(
+        run.step(0).err(),
+        "DebugPanic: internal error in Webhook1C: DebugPanic was called"
+    );
+    assert_eq!(
+        run.step(1).string(),
+        "{}",
+        "the object still works after a panic"
+    );
+    assert!(run.step(2).err().contains("internal error"));
+    assert!(
+        run.step(3)
+            .notes
+            .iter()
+            .any(|n| n == "# param 0 = string \"replaced: abc\""),
+        "{:?}",
+        run.step(3).notes
+    );
+    assert!(run
+        .step(4)
+        .notes
+        .iter()
+        .any(|n| n.starts_with("# param 0 = string \"replaced: яя")));
+    assert_eq!(run.step(5).ok(), "number 200");
+}

@@ -1,0 +1,260 @@
+/*
+ * platform.c: the OS services that differ between Linux and Windows:
+ * loading a library, a mutex, sleeping, opening files by UTF-8 name, and a
+ * UTF-8 argv/stdout on Windows.
+ */
+#include "host.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#include <shellapi.h>
+#include <fcntl.h>
+#include <io.h>
+#else
+#include <dlfcn.h>
+#include <pthread.h>
+#include <time.h>
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Mutex                                                                     */
+/* ------------------------------------------------------------------------ */
+
+struct host_mutex {
+#ifdef _WIN32
+    CRITICAL_SECTION cs;
+#else
+    pthread_mutex_t mutex;
+#endif
+};
+
+host_mutex *host_mutex_new(void)
+{
+    host_mutex *m = xmalloc(sizeof *m);
+#ifdef _WIN32
+    InitializeCriticalSection(&m->cs);
+#else
+    pthread_mutex_init(&m->mutex, NULL);
+#endif
+    return m;
+}
+
+void host_mutex_free(host_mutex *m)
+{
+    if (!m)
+        return;
+#ifdef _WIN32
+    DeleteCriticalSection(&m->cs);
+#else
+    pthread_mutex_destroy(&m->mutex);
+#endif
+    free(m);
+}
+
+void host_mutex_lock(host_mutex *m)
+{
+#ifdef _WIN32
+    EnterCriticalSection(&m->cs);
+#else
+    pthread_mutex_lock(&m->mutex);
+#endif
+}
+
+void host_mutex_unlock(host_mutex *m)
+{
+#ifdef _WIN32
+    LeaveCriticalSection(&m->cs);
+#else
+    pthread_mutex_unlock(&m->mutex);
+#endif
+}
+
+/* ------------------------------------------------------------------------ */
+/* Windows: UTF-8 <-> UTF-16 for file names and the command line             */
+/* ------------------------------------------------------------------------ */
+
+#ifdef _WIN32
+static wchar_t *wide_from_utf8(const char *s)
+{
+    int n = MultiByteToWideChar(CP_UTF8, 0, s, -1, NULL, 0);
+    if (n <= 0)
+        return NULL;
+    wchar_t *w = xmalloc((size_t)n * sizeof(wchar_t));
+    MultiByteToWideChar(CP_UTF8, 0, s, -1, w, n);
+    return w;
+}
+
+static char *utf8_from_wide(const wchar_t *w)
+{
+    int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, NULL, 0, NULL, NULL);
+    if (n <= 0)
+        return xstrndup("", 0);
+    char *s = xmalloc((size_t)n);
+    WideCharToMultiByte(CP_UTF8, 0, w, -1, s, n, NULL, NULL);
+    return s;
+}
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Libraries                                                                 */
+/* ------------------------------------------------------------------------ */
+
+struct host_library {
+#ifdef _WIN32
+    HMODULE module;
+#else
+    void *handle;
+#endif
+};
+
+host_library *host_library_open(const char *utf8_path, char **error)
+{
+    *error = NULL;
+#ifdef _WIN32
+    wchar_t *wpath = wide_from_utf8(utf8_path);
+    HMODULE module = wpath ? LoadLibraryW(wpath) : NULL;
+    DWORD code = GetLastError();
+    free(wpath);
+    if (!module) {
+        strbuf sb = {0};
+        sb_printf(&sb, "LoadLibraryW failed with error %lu", (unsigned long)code);
+        *error = sb.data;
+        return NULL;
+    }
+    host_library *lib = xmalloc(sizeof *lib);
+    lib->module = module;
+    return lib;
+#else
+    /* RTLD_LOCAL: the add-in must not rely on symbols leaking between
+     * libraries; RTLD_NOW: report missing dependencies at load time. */
+    /* A bare file name would make dlopen search the system paths; the host
+     * means a file, as 1C does, so look in the current directory. */
+    strbuf path = {0};
+    if (!strchr(utf8_path, '/'))
+        sb_puts(&path, "./");
+    sb_puts(&path, utf8_path);
+    void *handle = dlopen(sb_str(&path), RTLD_NOW | RTLD_LOCAL);
+    sb_free(&path);
+    if (!handle) {
+        const char *msg = dlerror();
+        if (!msg)
+            msg = "dlopen failed";
+        *error = xstrndup(msg, strlen(msg));
+        return NULL;
+    }
+    host_library *lib = xmalloc(sizeof *lib);
+    lib->handle = handle;
+    return lib;
+#endif
+}
+
+host_generic_fn host_library_symbol(host_library *lib, const char *name)
+{
+    host_generic_fn fn = NULL;
+#ifdef _WIN32
+    /* Going through void (*)(void) keeps -Wcast-function-type quiet. */
+    fn = (host_generic_fn)(void (*)(void))GetProcAddress(lib->module, name);
+#else
+    /* ISO C has no conversion from void* to a function pointer; POSIX
+     * guarantees the representation is the same, so copy the bits. */
+    void *p = dlsym(lib->handle, name);
+    _Static_assert(sizeof p == sizeof fn, "function and data pointers differ");
+    memcpy(&fn, &p, sizeof fn);
+#endif
+    return fn;
+}
+
+void host_library_close(host_library *lib)
+{
+    if (!lib)
+        return;
+#ifdef _WIN32
+    FreeLibrary(lib->module);
+#else
+    dlclose(lib->handle);
+#endif
+    free(lib);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Files, sleeping, process setup                                            */
+/* ------------------------------------------------------------------------ */
+
+FILE *host_fopen(const char *utf8_path, const char *mode)
+{
+#ifdef _WIN32
+    wchar_t *wpath = wide_from_utf8(utf8_path);
+    wchar_t *wmode = wide_from_utf8(mode);
+    FILE *f = (wpath && wmode) ? _wfopen(wpath, wmode) : NULL;
+    free(wpath);
+    free(wmode);
+    return f;
+#else
+    return fopen(utf8_path, mode);
+#endif
+}
+
+void host_sleep_seconds(double seconds)
+{
+    if (!(seconds > 0))
+        return;
+#ifdef _WIN32
+    double ms = seconds * 1000.0;
+    Sleep(ms > 4294967294.0 ? 4294967294UL : (DWORD)ms);
+#else
+    struct timespec ts;
+    ts.tv_sec = (time_t)seconds;
+    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+    if (ts.tv_nsec >= 1000000000L)
+        ts.tv_nsec = 999999999L;
+    /* Resume after signals until the whole interval has passed. */
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+#endif
+}
+
+#ifdef _WIN32
+static char **utf8_argv;
+static int utf8_argc;
+#endif
+
+void host_platform_init(int *argc, char ***argv)
+{
+#ifdef _WIN32
+    /* The narrow argv is in the ANSI code page, which cannot carry Cyrillic
+     * everywhere; rebuild it from the wide command line as UTF-8. */
+    int wargc = 0;
+    wchar_t **wargv = CommandLineToArgvW(GetCommandLineW(), &wargc);
+    if (wargv) {
+        utf8_argv = xcalloc((size_t)wargc + 1, sizeof(char *));
+        for (int i = 0; i < wargc; i++)
+            utf8_argv[i] = utf8_from_wide(wargv[i]);
+        utf8_argc = wargc;
+        LocalFree(wargv);
+        *argc = utf8_argc;
+        *argv = utf8_argv;
+    }
+    SetConsoleOutputCP(CP_UTF8);
+    /* Identical bytes on both platforms: no "\r\n" translation. */
+    _setmode(_fileno(stdout), _O_BINARY);
+#else
+    (void)argc;
+    (void)argv;
+#endif
+}
+
+void host_platform_done(void)
+{
+#ifdef _WIN32
+    if (utf8_argv) {
+        for (int i = 0; i < utf8_argc; i++)
+            free(utf8_argv[i]);
+        free(utf8_argv);
+        utf8_argv = NULL;
+    }
+#endif
+}
