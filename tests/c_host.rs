@@ -192,6 +192,10 @@ get ErrorText",
     );
     assert!(run.step(20).err().contains("pauses in seconds"));
     assert_eq!(run.step(21).err(), "property is read-only: StatusCode");
+    assert_eq!(
+        run.step(22).err(),
+        "property Timeout must be a Number, not String"
+    );
     assert!(
         run.step(22).err().contains("must be a Number, not String"),
         "{}",
@@ -199,8 +203,14 @@ get ErrorText",
     );
     assert!(run.step(23).err().contains("must be a Boolean, not Number"));
     assert!(run.step(24).err().contains("JSON object"));
-    assert!(run.step(25).err().contains("unsupported proxy scheme"));
-    assert!(run.step(26).err().contains("cannot be negative"));
+    assert_eq!(
+        run.step(25).err(),
+        "Proxy: unsupported proxy scheme \"ftp\": use http, https, socks5 or socks5h"
+    );
+    assert_eq!(
+        run.step(26).err(),
+        "property MaxResponseSize cannot be negative"
+    );
     assert!(run.step(27).err().contains("not Undefined"));
     // ErrorText holds the text of the last failure.
     assert_eq!(run.step(28).string(), run.step(27).err());

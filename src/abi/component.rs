@@ -140,7 +140,16 @@ impl State {
     fn report(&mut self, member: (&str, &str), err: &CallError) {
         let lang = self.lang();
         let name = lang.pick(member.0, member.1);
-        let text = format!("{name}: {}", err.text(lang));
+        let detail = err.text(lang);
+        // Texts that already name the property ("property Timeout cannot be
+        // negative", "Proxy: invalid proxy URL") are not prefixed again.
+        let names_itself =
+            err.target().is_some_and(|t| t.property) || detail.starts_with(&format!("{name}: "));
+        let text = if names_itself {
+            detail
+        } else {
+            format!("{name}: {detail}")
+        };
         self.client.error_text = text.clone();
         if let Some(connection) = &self.connection {
             connection.add_error(ADDIN_E_FAIL, addin::ERROR_SOURCE, &text, 1);

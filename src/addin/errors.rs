@@ -134,6 +134,21 @@ impl From<http::Error> for CallError {
 }
 
 impl CallError {
+    /// The parameter or property the error is about, if it names one.
+    pub fn target(&self) -> Option<Target> {
+        match self {
+            CallError::WrongType { target, .. }
+            | CallError::LoneSurrogate { target, .. }
+            | CallError::InvalidJson { target, .. }
+            | CallError::HeadersNotObject { target }
+            | CallError::HeaderValueType { target, .. }
+            | CallError::Negative { target }
+            | CallError::OutOfRange { target }
+            | CallError::InvalidSchedule { target } => Some(*target),
+            _ => None,
+        }
+    }
+
     /// The text shown to the 1C user.
     pub fn text(&self, lang: Lang) -> String {
         match self {

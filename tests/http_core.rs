@@ -1,0 +1,185 @@
+//! The HTTP core on its own, without the ABI: pooling by transport setting,
+//! the response size limit on every framing, and error classification.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{closed_port, Reply, Socks5Proxy, TestServer, TlsFixtures};
+use webhook1c::http::{
+    self, ConnectCause, Error, Method, Request, TimeoutPhase, TlsCause, Transport,
+};
+
+fn get(url: String) -> Request {
+    Request::new(Method::Get, url)
+}
+
+#[test]
+fn equal_transports_share_connections_and_different_ones_do_not() {
+    let server = TestServer::http();
+    let first = Transport {
+        connect_timeout: Some(Duration::from_secs(7)),
+        ..Transport::default()
+    };
+    let same = first.clone();
+    let other = Transport {
+        follow_redirects: false,
+        ..first.clone()
+    };
+    for transport in [&first, &same, &first] {
+        assert_eq!(
+            http::send(transport, &get(server.url("/echo")))
+                .unwrap()
+                .status,
+            200
+        );
+    }
+    assert_eq!(server.connections_accepted(), 1);
+    http::send(&other, &get(server.url("/echo"))).unwrap();
+    assert_eq!(
+        server.connections_accepted(),
+        2,
+        "a different setting gets its own pool"
+    );
+    assert!(http::pooled_clients() >= 2);
+}
+
+#[test]
+fn the_size_limit_holds_with_and_without_content_length() {
+    let server = TestServer::with_handler(None, |r| {
+        let body = vec![b'x'; 5000];
+        match r.path() {
+            "/chunked" => Reply::new(200).with_body(body).chunked(700),
+            _ => Reply::new(200).with_body(body),
+        }
+    });
+    for path in ["/sized", "/chunked"] {
+        let mut request = get(server.url(path));
+        request.max_response_size = Some(4999);
+        match http::send(&Transport::default(), &request) {
+            Err(Error::ResponseTooLarge { limit: 4999, .. }) => {}
+            other => panic!("{path}: {other:?}"),
+        }
+        request.max_response_size = Some(5000);
+        assert_eq!(
+            http::send(&Transport::default(), &request)
+                .unwrap()
+                .body
+                .len(),
+            5000,
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn failures_are_classified() {
+    let closed = closed_port();
+    let refused = http::send(
+        &Transport::default(),
+        &get(format!("http://127.0.0.1:{closed}/")),
+    );
+    assert!(
+        matches!(
+            refused,
+            Err(Error::Connect {
+                cause: ConnectCause::Refused,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+
+    let server = TestServer::http();
+    let mut slow = get(server.url("/slow/10000"));
+    slow.timeout = Some(Duration::from_millis(300));
+    let timed_out = http::send(&Transport::default(), &slow);
+    assert!(
+        matches!(
+            timed_out,
+            Err(Error::Timeout {
+                phase: TimeoutPhase::Request,
+                ..
+            })
+        ),
+        "{timed_out:?}"
+    );
+
+    let tls = TlsFixtures::shared();
+    let secure = TestServer::https(tls.server_config());
+    let untrusted = http::send(&Transport::default(), &get(secure.url("/echo")));
+    assert!(
+        matches!(
+            untrusted,
+            Err(Error::Tls {
+                cause: TlsCause::UnknownIssuer,
+                ..
+            })
+        ),
+        "{untrusted:?}"
+    );
+    let trusted = Transport {
+        trusted_certificates: tls.ca_pem.clone(),
+        ..Transport::default()
+    };
+    assert_eq!(
+        http::send(&trusted, &get(secure.url("/echo")))
+            .unwrap()
+            .status,
+        200
+    );
+
+    let looping = http::send(&Transport::default(), &get(server.url("/redirect-loop")));
+    assert!(
+        matches!(looping, Err(Error::TooManyRedirects { .. })),
+        "{looping:?}"
+    );
+
+    let bad_proxy = Transport {
+        proxy: "gopher://127.0.0.1:70".into(),
+        ..Transport::default()
+    };
+    let err = http::send(&bad_proxy, &get(server.url("/echo"))).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("Proxy: unsupported proxy scheme"),
+        "{err}"
+    );
+}
+
+#[test]
+fn socks5h_resolves_names_at_the_proxy() {
+    let server = TestServer::http();
+    let socks = Socks5Proxy::start(None);
+    let transport = Transport {
+        proxy: socks.url_h(),
+        ..Transport::default()
+    };
+    let response =
+        http::send(&transport, &get(server.url_with_host("localhost", "/echo"))).unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        socks.connects()[0].target,
+        format!("localhost:{}", server.port())
+    );
+}
+
+#[test]
+fn response_text_follows_the_declared_charset() {
+    let server = TestServer::http();
+    let response = http::send(
+        &Transport::default(),
+        &get(server.url("/charset/windows-1251")),
+    )
+    .unwrap();
+    assert_ne!(
+        response.body,
+        "Привет, мир".as_bytes(),
+        "the wire carries windows-1251"
+    );
+    assert_eq!(response.text(), "Привет, мир");
+    assert_eq!(
+        response.header("Content-Type").as_deref(),
+        Some("text/plain; charset=windows-1251")
+    );
+}
