@@ -788,7 +788,7 @@ call Request {get} {good}",
 }
 
 #[test]
-fn redirects_follow_browser_rules_or_stop() {
+fn redirects_follow_browser_rules_or_stop_and_statuses_are_answers() {
     let server = TestServer::http();
     let run = run_en(&format!(
         "call PostJson {r302} {json}
@@ -800,7 +800,10 @@ call PostJson {r302} {json}
 get StatusCode
 call GetResponseHeader {location}
 set AllowRedirects true
-call Request {get} {lp}",
+call Request {get} {lp}
+call PostJson {s500} {json}
+get StatusCode
+get ErrorText",
         r302 = q(&server.url("/redirect/302?to=/echo")),
         r307 = q(&server.url("/redirect/307?to=/echo")),
         r303 = q(&server.url("/redirect/303?to=/echo")),
@@ -808,6 +811,7 @@ call Request {get} {lp}",
         location = q("Location"),
         get = q("GET"),
         lp = q(&server.url("/redirect-loop")),
+        s500 = q(&server.url("/status/500")),
     ));
     let r = server.requests();
     assert_eq!(
@@ -831,7 +835,7 @@ call Request {get} {lp}",
     assert_eq!(run.step(7).string(), "/echo");
     assert_eq!(
         r.len(),
-        7 + 11,
+        7 + 11 + 1,
         "302 not followed; the loop stops after 10 redirects"
     );
     assert!(

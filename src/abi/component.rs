@@ -81,9 +81,10 @@ impl Component {
             return false;
         };
         let raw = (component as *const Component).cast_mut();
-        // SAFETY: `raw` came from Box::into_raw in `create`; clearing the
-        // magic first makes a second DestroyObject of the same pointer fail
-        // the check instead of freeing twice (while the memory is still ours).
+        // SAFETY: `raw` came from Box::into_raw in `create`. The magic is
+        // cleared so that a stale copy of the pointer that the allocator has
+        // not reused yet fails the check; DestroyObject also sets the host's
+        // pointer to NULL, which is what stops a second destroy.
         unsafe {
             (*raw).magic = 0;
             drop(Box::from_raw(raw));

@@ -84,3 +84,102 @@ pub fn host_capabilities() -> c_int {
 pub fn attach_type() -> c_int {
     types::ATTACH_ANY
 }
+
+#[cfg(test)]
+mod tests {
+    //! Host misbehaviour the C host cannot easily produce: NULL and foreign
+    //! pointers at every kind of entry must give the failure value.
+
+    use super::types::*;
+    use crate::exports::*;
+    use std::ffi::c_void;
+    use std::ptr;
+
+    fn class_name() -> Vec<u16> {
+        "client\0".encode_utf16().collect()
+    }
+
+    #[test]
+    fn exports_refuse_null_and_unknown_arguments() {
+        // SAFETY: the exports accept NULL and foreign pointers by contract.
+        unsafe {
+            assert_eq!(GetClassObject(ptr::null(), ptr::null_mut()), 0);
+            let mut object: *mut c_void = ptr::null_mut();
+            assert_eq!(GetClassObject(ptr::null(), &mut object), 0);
+            let other: Vec<u16> = "Other\0".encode_utf16().collect();
+            assert_eq!(GetClassObject(other.as_ptr(), &mut object), 0);
+            assert!(object.is_null());
+            assert_eq!(DestroyObject(ptr::null_mut()), -1);
+            let mut not_ours = [0u64; 8];
+            let mut fake: *mut c_void = not_ours.as_mut_ptr().cast();
+            assert_eq!(DestroyObject(&mut fake), -1, "a foreign object is refused");
+            let mut null_object: *mut c_void = ptr::null_mut();
+            assert_eq!(DestroyObject(&mut null_object), -1);
+        }
+        assert_eq!(SetPlatformCapabilities(2), APP_CAPABILITIES_LAST);
+        assert_eq!(GetAttachType(), ATTACH_ANY);
+        assert!(!GetClassNames().is_null());
+    }
+
+    #[test]
+    fn vtable_entries_survive_null_pointers_and_a_missing_host() {
+        let name = class_name();
+        let mut object: *mut c_void = ptr::null_mut();
+        // SAFETY: valid arguments; the object is destroyed at the end.
+        unsafe {
+            assert_eq!(GetClassObject(name.as_ptr(), &mut object), 1);
+            let vtables = object.cast::<*const c_void>();
+            let init_done = &*(*vtables).cast::<InitDoneVtable>();
+            let this_ext = object
+                .cast::<u8>()
+                .add(std::mem::size_of::<usize>())
+                .cast::<c_void>();
+            let ext = &*(*vtables.add(1)).cast::<LanguageExtenderVtable>();
+
+            assert!(
+                !(init_done.init)(object, ptr::null_mut()),
+                "Init(NULL) fails"
+            );
+            assert!(!(init_done.set_mem_manager)(object, ptr::null_mut()));
+            assert_eq!((init_done.get_info)(object), COMPONENT_INFO);
+            assert_eq!((init_done.get_info)(ptr::null_mut()), 0, "NULL this");
+            assert!(!(ext.register_extension_as)(this_ext, ptr::null_mut()));
+            let mut out: *mut WChar = ptr::null_mut();
+            assert!(
+                !(ext.register_extension_as)(this_ext, &mut out),
+                "no memory manager"
+            );
+            assert_eq!((ext.find_method)(this_ext, ptr::null()), -1);
+            assert_eq!((ext.find_prop)(ptr::null_mut(), ptr::null()), -1);
+            assert!(
+                (ext.get_prop_name)(this_ext, 0, 0).is_null(),
+                "no memory manager: NULL"
+            );
+            assert!((ext.get_method_name)(this_ext, 9999, 0).is_null());
+            assert_eq!((ext.get_n_params)(this_ext, -1), 0);
+            assert!(!(ext.get_param_def_value)(this_ext, 0, 2, ptr::null_mut()));
+            assert!(!(ext.get_prop_val)(this_ext, 0, ptr::null_mut()));
+            assert!(
+                !(ext.set_prop_val)(this_ext, 1, ptr::null_mut()),
+                "Undefined is not a Number"
+            );
+            // ClearHeaders takes no parameters: params may be NULL.
+            assert!((ext.call_as_proc)(this_ext, 5, ptr::null_mut(), 0));
+            assert!(!(ext.call_as_func)(
+                this_ext,
+                9999,
+                ptr::null_mut(),
+                ptr::null_mut(),
+                0
+            ));
+            assert!(
+                !(ext.call_as_func)(this_ext, 0, ptr::null_mut(), ptr::null_mut(), 0),
+                "no URL given"
+            );
+            (init_done.done)(object);
+
+            assert_eq!(DestroyObject(&mut object), 0);
+            assert!(object.is_null());
+        }
+    }
+}
