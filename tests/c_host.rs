@@ -735,6 +735,10 @@ call Request {get} {good}",
     let no_client_cert = run.step(8).err();
     assert!(no_client_cert.starts_with("Request: "), "{no_client_cert}");
     assert!(
+        no_client_cert.ends_with("the server rejected the connection (TLS alert CertificateRequired); check ClientCertificate"),
+        "{no_client_cert}"
+    );
+    assert!(
         no_client_cert.contains(&format!("https://localhost:{}/echo", mtls.port())),
         "{no_client_cert}"
     );

@@ -3,7 +3,6 @@
 //! `replace` frees the buffer an in/out parameter held before overwriting it.
 
 use std::ffi::c_int;
-use std::ptr;
 
 use super::memory::MemoryManager;
 use super::types::*;
@@ -179,7 +178,7 @@ fn to_tm(d: &DateTime) -> Tm {
         #[cfg(not(windows))]
         tm_gmtoff: 0,
         #[cfg(not(windows))]
-        tm_zone: ptr::null(),
+        tm_zone: std::ptr::null(),
     }
 }
 
