@@ -95,8 +95,20 @@ get NoSuchProperty",
     assert!(out.contains("# default 2 2 = undefined"));
     assert!(out.contains("# default 0 1 = none"));
 
+    // Version: the crate version, with the git commit as build metadata.
+    let version = run.step(1).string();
+    let commit = version
+        .strip_prefix(VERSION)
+        .unwrap_or_else(|| panic!("{version}"));
+    assert!(
+        commit.is_empty()
+            || (commit.len() == 13
+                && commit.starts_with('+')
+                && commit[1..].chars().all(|c| c.is_ascii_hexdigit())),
+        "{version}"
+    );
     let expected = [
-        format!("string \"{VERSION}\""),
+        format!("string \"{version}\""),
         "number 30".into(),
         "number 10".into(),
         "bool true".into(),

@@ -44,11 +44,46 @@ pub unsafe fn get_class_object(name: *const WChar, out: *mut *mut c_void) -> c_l
         return 0;
     }
     guard::install_panic_hook();
+    pin_module();
     // SAFETY: `out` is the host's non-NULL out-pointer.
     unsafe { *out = Component::create() };
     // Non-zero means success; `long` is 32-bit on Windows, so never a pointer.
     1
 }
+
+/// Keeps the library loaded until the process ends. The connection pool's
+/// I/O threads outlive any one object; if the host unloaded the library under
+/// them (FreeLibrary / dlclose), they would run unmapped code. Linux gets the
+/// same effect from the `-z nodelete` link flag (build.rs).
+#[cfg(windows)]
+fn pin_module() {
+    const GET_MODULE_HANDLE_EX_FLAG_PIN: u32 = 0x1;
+    const GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS: u32 = 0x4;
+    #[link(name = "kernel32")]
+    extern "system" {
+        fn GetModuleHandleExW(flags: u32, name: *const u16, module: *mut *mut c_void) -> i32;
+    }
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let mut module = std::ptr::null_mut();
+        let anchor = pin_module as *const () as *const u16;
+        // SAFETY: with FROM_ADDRESS, `name` is any address inside this module
+        // (this function's); `module` is a valid out-pointer.
+        let pinned = unsafe {
+            GetModuleHandleExW(
+                GET_MODULE_HANDLE_EX_FLAG_PIN | GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+                anchor,
+                &mut module,
+            )
+        };
+        if pinned == 0 {
+            log::warn!("could not pin the module; unloading it with live connections is unsafe");
+        }
+    });
+}
+
+#[cfg(not(windows))]
+fn pin_module() {}
 
 /// `DestroyObject`: frees the object and clears the host's pointer.
 ///

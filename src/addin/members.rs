@@ -87,7 +87,7 @@ static PROPERTIES: &[Property] = &[
     Property {
         en: "Version",
         ru: "Версия",
-        get: Some(|_| text(env!("CARGO_PKG_VERSION"))),
+        get: Some(|_| text(&super::version())),
         set: None,
     },
     Property {

@@ -17,3 +17,15 @@ pub const CLASS_NAME: &str = "Client";
 
 /// `source` of every AddError call.
 pub const ERROR_SOURCE: &str = "Webhook1C";
+
+/// The Version property: the crate version with the git commit as SemVer
+/// build metadata (`0.1.0+1a2b3c4d5e6f`), or just the version when built
+/// outside a git checkout.
+pub fn version() -> String {
+    let commit = env!("WEBHOOK1C_GIT_COMMIT");
+    if commit.is_empty() {
+        env!("CARGO_PKG_VERSION").to_string()
+    } else {
+        format!("{}+{commit}", env!("CARGO_PKG_VERSION"))
+    }
+}
