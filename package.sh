@@ -1,100 +1,186 @@
 #!/usr/bin/env bash
-# Builds the Webhook1C package, dist/Webhook1C-<version>.zip (MANIFEST.XML plus
-# the libraries), then proves it the way 1C uses it: reads MANIFEST.XML from the
-# zip, picks this machine's library, loads it through the C host in tests/host
-# and sends one webhook to a local receiver.
+# Builds the Webhook1C package, dist/Webhook1C-<version>.zip: MANIFEST.XML and
+# one library per platform (Windows x86_64 and x86, Linux x86_64 and x86 built
+# against glibc 2.17). Checks every library (exports, imports, glibc level,
+# version resource), then proves the zip the way 1C uses it: the C host reads
+# MANIFEST.XML from the zip, picks this machine's library, loads it and sends
+# one webhook to a local receiver.
 #
-# Needs: the Rust toolchain (rustup), a C compiler, zip and unzip. Run as root
-# it installs missing Debian packages with apt-get; otherwise it names them.
+# Needs the Rust toolchain (rustup). Everything else it installs when run as
+# root: rustup targets, Debian's gcc, zip, unzip, binutils, mingw-w64,
+# python3-venv and libc6-i386, and zig with cargo-zigbuild from PyPI (into
+# target/zig-venv). Not root: it names what is missing and stops.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'package.sh: %s\n' "$*" >&2; exit 1; }
+is_root() { [ "$(id -u)" = 0 ]; }
+
+LINUX64=x86_64-unknown-linux-gnu
+LINUX32=i686-unknown-linux-gnu
+WIN64=x86_64-pc-windows-gnu
+WIN32=i686-pc-windows-gnu
+GLIBC=2.17
+ZIG_VENV=target/zig-venv
 
 # ---- tools -------------------------------------------------------------------
-missing=()
-command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs)"
-command -v cc >/dev/null || missing+=(gcc)
-command -v zip >/dev/null || missing+=(zip)
-command -v unzip >/dev/null || missing+=(unzip)
-command -v nm >/dev/null || missing+=(binutils)
-if ((${#missing[@]})); then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        say "installing ${missing[*]}"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
-    else
-        die "missing Debian packages: ${missing[*]} (run: sudo apt-get install ${missing[*]})"
-    fi
+command -v cargo >/dev/null && command -v rustup >/dev/null \
+    || die "cargo and rustup not found: install Rust with rustup (https://rustup.rs)"
+
+apt_missing=()
+need_cmd() { command -v "$1" >/dev/null || apt_missing+=("$2"); }
+need_cmd cc gcc
+need_cmd zip zip
+need_cmd unzip unzip
+need_cmd nm binutils
+need_cmd x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64
+need_cmd i686-w64-mingw32-gcc gcc-mingw-w64-i686
+need_cmd python3 python3
+[ -e /lib/ld-linux.so.2 ] || apt_missing+=(libc6-i386)
+if command -v python3 >/dev/null && ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    apt_missing+=(python3-venv)
 fi
+if ((${#apt_missing[@]})); then
+    is_root && command -v apt-get >/dev/null \
+        || die "missing Debian packages: ${apt_missing[*]} (run: sudo apt-get install ${apt_missing[*]})"
+    say "installing ${apt_missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
+fi
+
+installed_targets=$(rustup target list --installed)
+targets_missing=()
+for t in $LINUX64 $LINUX32 $WIN64 $WIN32; do
+    grep -qx "$t" <<<"$installed_targets" || targets_missing+=("$t")
+done
+if ((${#targets_missing[@]})); then
+    say "adding rustup targets ${targets_missing[*]}"
+    rustup target add "${targets_missing[@]}" >/dev/null || die "run: rustup target add ${targets_missing[*]}"
+fi
+
+if [ ! -x "$ZIG_VENV/bin/cargo-zigbuild" ]; then
+    say "installing zig and cargo-zigbuild from PyPI into $ZIG_VENV"
+    python3 -m venv "$ZIG_VENV"
+    "$ZIG_VENV/bin/pip" install -q ziglang cargo-zigbuild \
+        || die "pip could not install ziglang and cargo-zigbuild"
+fi
+export PATH="$PWD/$ZIG_VENV/bin:$PATH"
+zigcc() { "$ZIG_VENV/bin/python" -m ziglang cc "$@"; }
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 dist=dist
 stage="$dist/stage"
 zipfile="$dist/Webhook1C-$version.zip"
-check_dir=target/package-check
+check=target/package-check
+mkdir -p "$check"
 
 # ---- build -------------------------------------------------------------------
-linux_target=x86_64-unknown-linux-gnu
-say "building the release library for $linux_target"
-cargo build --release --locked --target "$linux_target"
-linux_lib="target/$linux_target/release/libwebhook1c.so"
+say "building Linux libraries against glibc $GLIBC (cargo zigbuild)"
+cargo zigbuild --release --locked --target "$LINUX64.$GLIBC" --target "$LINUX32.$GLIBC"
+say "building Windows libraries (mingw-w64)"
+cargo build --release --locked --target "$WIN64" --target "$WIN32"
 
-say "checking exports"
-exports=$(nm -D --defined-only "$linux_lib" | awk '{print $NF}' | sort | tr '\n' ' ')
-expected="DestroyObject GetAttachType GetClassNames GetClassObject SetPlatformCapabilities "
-[ "$exports" = "$expected" ] || die "unexpected exports in $linux_lib: $exports"
-echo "    $linux_lib: $exports"
+lib_linux64=target/$LINUX64/release/libwebhook1c.so
+lib_linux32=target/$LINUX32/release/libwebhook1c.so
+lib_win64=target/$WIN64/release/webhook1c.dll
+lib_win32=target/$WIN32/release/webhook1c.dll
+
+# ---- checks ------------------------------------------------------------------
+EXPORTS="DestroyObject GetAttachType GetClassNames GetClassObject SetPlatformCapabilities"
+
+check_linux() { # library
+    local lib=$1 exports glibc
+    exports=$(nm -D --defined-only "$lib" | awk '{print $NF}' | sort | xargs)
+    [ "$exports" = "$EXPORTS" ] || { echo "    $lib exports: $exports"; return 1; }
+    glibc=$(objdump -T "$lib" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n 1)
+    echo "    $lib: exports OK, highest symbol version $glibc"
+    [ "$(printf '%s\n%s\n' "${glibc#GLIBC_}" "$GLIBC" | sort -V | tail -n 1)" = "$GLIBC" ] \
+        || { echo "    $lib needs $glibc, newer than $GLIBC"; return 1; }
+}
+
+# System DLLs a Windows 10 / Server 2016 machine always has.
+SYSTEM_DLLS='^(kernel32|ntdll|msvcrt|ws2_32|bcrypt|bcryptprimitives|crypt32|advapi32|userenv|secur32|ncrypt|ole32|oleaut32|shell32|user32|iphlpapi|api-ms-win-[a-z0-9-]+)\.dll$'
+
+check_windows() { # objdump library
+    local objdump=$1 lib=$2 exports imports bad
+    exports=$($objdump -p "$lib" | sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$/p' | awk 'NR>1 && NF {print $NF}' | sort | xargs)
+    [ "$exports" = "$EXPORTS" ] || { echo "    $lib exports: $exports"; return 1; }
+    imports=$($objdump -p "$lib" | sed -n 's/^\tDLL Name: //p' | tr 'A-Z' 'a-z' | sort -u | xargs)
+    bad=$(tr ' ' '\n' <<<"$imports" | grep -Ev "$SYSTEM_DLLS" || true)
+    [ -z "$bad" ] || { echo "    $lib imports non-system DLLs: $bad"; return 1; }
+    strings -el "$lib" | grep -qx "Webhook1C" || { echo "    $lib has no version resource"; return 1; }
+    echo "    $lib: exports OK (undecorated), version resource OK, imports: $imports"
+}
+
+say "checking the libraries"
+check_linux "$lib_linux64" || die "Linux x86_64 library failed its checks"
+check_windows x86_64-w64-mingw32-objdump "$lib_win64" || die "Windows x86_64 library failed its checks"
+check_windows i686-w64-mingw32-objdump "$lib_win32" || die "Windows x86 library failed its checks"
+
+# The C hosts and the receiver used to prove the package.
+cc -std=c11 -O2 -Wall -Wextra -Werror -o "$check/webhook1c-host" tests/host/*.c -ldl -lpthread
+cc -std=c11 -O2 -Wall -Wextra -Werror -o "$check/webhook1c-receiver" tests/receiver/receiver.c
+
+# Sends one webhook through HOST loading LIBRARY_OR_ZIP; prints both sides.
+prove() { # label host library_or_zip
+    local label=$1 host=$2 lib=$3 received="$check/received-$1.txt" out="$check/host-$1.txt" port="" pid
+    "$check/webhook1c-receiver" --timeout 30 >"$received" &
+    pid=$!
+    for _ in $(seq 1 100); do
+        port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$received")
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    [ -n "$port" ] || { kill "$pid" 2>/dev/null; echo "    the receiver did not start"; return 1; }
+    local payload="{\"event\":\"document_created\",\"document_number\":\"00-000001\",\"platform\":\"$label\"}"
+    "$host" "$lib" get Version ';' call PostJson "\"http://127.0.0.1:$port/webhook\"" "$payload" ';' get StatusCode \
+        >"$out" 2>&1 || true
+    sed "s/^/    $label host: /" "$out"
+    if ! wait "$pid"; then
+        echo "    $label: the receiver got no complete request"
+        return 1
+    fi
+    tr -d '\r' <"$received" | sed "s/^/    $label receiver: /"
+    grep -q '^= number 200$' "$out" && grep -q "$payload" "$received" && grep -q 'live=0 foreign_frees=0' "$out"
+}
+
+# Linux i386 ships only if it passes the same checks, including a webhook
+# sent through a 32-bit host.
+linux32_ok=no
+if check_linux "$lib_linux32"; then
+    if zigcc -target x86-linux-gnu.$GLIBC -std=c11 -O2 -Wall -Wextra -Werror \
+        -o "$check/webhook1c-host-i386" tests/host/*.c -ldl -lpthread \
+        && prove linux-i386 "$check/webhook1c-host-i386" "$lib_linux32"; then
+        linux32_ok=yes
+    fi
+fi
+[ "$linux32_ok" = yes ] || say "Linux i386 left out of the package: it did not pass the checks above"
 
 # ---- pack --------------------------------------------------------------------
+say "packing $zipfile"
 rm -rf "$stage" && mkdir -p "$stage"
-cp manifest/MANIFEST.XML "$stage/"
-cp "$linux_lib" "$stage/libwebhook1c_x64.so"
+cp "$lib_win64" "$stage/webhook1c_x64.dll"
+cp "$lib_win32" "$stage/webhook1c_x86.dll"
+cp "$lib_linux64" "$stage/libwebhook1c_x64.so"
+files=(MANIFEST.XML webhook1c_x64.dll webhook1c_x86.dll libwebhook1c_x64.so)
+if [ "$linux32_ok" = yes ]; then
+    cp "$lib_linux32" "$stage/libwebhook1c_x86.so"
+    files+=(libwebhook1c_x86.so)
+    cp manifest/MANIFEST.XML "$stage/MANIFEST.XML"
+else
+    grep -v 'libwebhook1c_x86.so' manifest/MANIFEST.XML >"$stage/MANIFEST.XML"
+fi
 rm -f "$zipfile"
-(cd "$stage" && zip -q -X -j "../$(basename "$zipfile")" MANIFEST.XML libwebhook1c_x64.so)
-say "packed $zipfile"
+(cd "$stage" && zip -q -X -9 "../$(basename "$zipfile")" "${files[@]}")
 unzip -l "$zipfile" | sed 's/^/    /'
 
-# ---- prove it the way 1C loads it ---------------------------------------------
-say "loading the package like 1C and sending a webhook to a local receiver"
-mkdir -p "$check_dir"
-cc -std=c11 -O2 -Wall -Wextra -Werror -o "$check_dir/webhook1c-host" tests/host/*.c -ldl -lpthread
-cc -std=c11 -O2 -Wall -Wextra -Werror -o "$check_dir/webhook1c-receiver" tests/receiver/receiver.c
-unpacked="$check_dir/unpacked"
-rm -rf "$unpacked" && mkdir -p "$unpacked"
-unzip -q "$zipfile" -d "$unpacked"
-# The entry 1C would pick on this machine: os="Linux" arch="x86_64".
-entry=$(grep -o '<component [^>]*os="Linux"[^>]*arch="x86_64"[^>]*/>' "$unpacked/MANIFEST.XML" | head -n 1)
-lib_path=$(printf '%s' "$entry" | sed -n 's/.*path="\([^"]*\)".*/\1/p')
-[ -n "$lib_path" ] || die "MANIFEST.XML has no Linux x86_64 component"
-echo "    MANIFEST.XML picks $lib_path"
+# ---- prove the zip the way 1C loads it -----------------------------------------
+say "loading $zipfile like 1C (MANIFEST.XML picks this machine's library) and sending a webhook"
+prove linux-x86_64 "$check/webhook1c-host" "$zipfile" || die "the package did not deliver a webhook"
 
-received="$check_dir/received.txt"
-"$check_dir/webhook1c-receiver" --timeout 30 >"$received" &
-receiver_pid=$!
-trap 'kill "$receiver_pid" 2>/dev/null || true' EXIT
-port=""
-for _ in $(seq 1 100); do
-    port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$received")
-    [ -n "$port" ] && break
-    sleep 0.05
+say "sizes (bytes)"
+for f in "$zipfile" "$stage"/*.dll "$stage"/*.so; do
+    printf '    %10d  %s\n' "$(stat -c %s "$f")" "$f"
 done
-[ -n "$port" ] || die "the receiver did not start"
-
-payload='{"event":"document_created","document_number":"00-000001","source":"package.sh"}'
-host_out="$check_dir/host.txt"
-"$check_dir/webhook1c-host" "$unpacked/$lib_path" \
-    get Version ';' \
-    call PostJson "\"http://127.0.0.1:$port/webhook\"" "$payload" ';' \
-    get StatusCode | tee "$host_out" | sed 's/^/    host: /'
-wait "$receiver_pid" || die "the receiver got no complete request"
-trap - EXIT
-sed 's/^/    receiver: /' "$received" | tr -d '\r'
-
-grep -q '^= number 200$' "$host_out" || die "the webhook was not answered with 200"
-grep -q "$payload" "$received" || die "the receiver did not get the payload"
-
-say "sizes"
-ls -l "$zipfile" "$linux_lib" | awk '{printf "    %10d  %s\n", $5, $NF}'
 say "OK: $zipfile"

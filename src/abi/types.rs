@@ -104,10 +104,10 @@ pub struct TVariant {
 }
 
 macro_rules! assert_layout {
-    ($size:expr, $cb:expr, $vt:expr, $tm:expr) => {
+    ($size:expr, $align:expr, $cb:expr, $vt:expr, $tm:expr) => {
         const _: () = {
             assert!(std::mem::size_of::<TVariant>() == $size);
-            assert!(std::mem::align_of::<TVariant>() == 8);
+            assert!(std::mem::align_of::<TVariant>() == $align);
             assert!(std::mem::offset_of!(TVariant, cb_elements) == $cb);
             assert!(std::mem::offset_of!(TVariant, vt) == $vt);
             assert!(std::mem::size_of::<Tm>() == $tm);
@@ -115,13 +115,17 @@ macro_rules! assert_layout {
     };
 }
 
-// Figures from the fact sheet (g++, clang MS-ABI and mingw-w64 agree).
+// Figures from the fact sheet (g++, clang MS-ABI and mingw-w64 agree), and
+// for Linux i386 from a C program built with the same target (8-byte
+// members are 4-aligned there).
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-assert_layout!(64, 56, 60, 56);
+assert_layout!(64, 8, 56, 60, 56);
+#[cfg(all(target_os = "linux", target_arch = "x86"))]
+assert_layout!(52, 4, 44, 48, 44);
 #[cfg(all(windows, target_arch = "x86_64"))]
-assert_layout!(48, 40, 44, 36);
+assert_layout!(48, 8, 40, 44, 36);
 #[cfg(all(windows, target_arch = "x86"))]
-assert_layout!(48, 40, 44, 36);
+assert_layout!(48, 8, 40, 44, 36);
 
 // String pointer and length offsets inside the union: 0 / P.
 const _: () = {

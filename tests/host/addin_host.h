@@ -130,6 +130,13 @@ _Static_assert(sizeof(tVariant) == 64, "Linux x86_64 tVariant size");
 _Static_assert(offsetof(tVariant, cbElements) == 56, "Linux cbElements");
 _Static_assert(offsetof(tVariant, vt) == 60, "Linux vt");
 _Static_assert(sizeof(long) == 8, "Linux x86_64 long is 8 bytes");
+#elif defined(__linux__) && defined(__i386__)
+/* i386 System V: 8-byte members are 4-aligned, so the variant is 52/4. */
+_Static_assert(sizeof(struct tm) == 44, "glibc struct tm on i386");
+_Static_assert(sizeof(tVariant) == 52, "Linux i386 tVariant size");
+_Static_assert(offsetof(tVariant, cbElements) == 44, "Linux i386 cbElements");
+_Static_assert(offsetof(tVariant, vt) == 48, "Linux i386 vt");
+_Static_assert(sizeof(long) == 4, "Linux i386 long is 4 bytes");
 #endif
 _Static_assert(sizeof(WCHAR_T) == 2, "WCHAR_T is UTF-16");
 _Static_assert(sizeof(bool) == 1, "C++ bool is 1 byte");

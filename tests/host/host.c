@@ -7,6 +7,10 @@
  *   webhook1c-host [--lang en|ru] [--app server|thin] [--script FILE]
  *                  LIBRARY [COMMAND ...]
  *
+ * LIBRARY is the add-in's .so/.dll, or a 1C add-in package (.zip with
+ * MANIFEST.XML), from which the library for the host's own platform is
+ * extracted and loaded (see package.c).
+ *
  * Output lines: "> " the command, "= " a result, "! " a 1C exception,
  * "# " information, "* " an event from the add-in, "ABI ERROR: " a contract
  * violation.  Exit status: 0 clean, 1 ABI errors / leaks / foreign frees /
@@ -16,6 +20,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "package.h"
 
 #define CLASS_NAME u"Client"
 #define NAME_SCAN_LIMIT 4096    /* units scanned for a name's terminator */
@@ -119,23 +125,25 @@ static bool class_list_has(const WCHAR_T *list, size_t units, const WCHAR_T *nam
  * Returns CONTINUE or 2. */
 static int load_library(session *s)
 {
-    /* FUTURE: accept a 1C add-in package (.zip): read MANIFEST.XML, pick the
-     * <component os="Linux|Windows" arch="x86_64|i386" type="native">
-     * entry for this platform, extract its `path` to a temporary directory
-     * and load that file instead.  Until then a .zip is refused here. */
-    size_t plen = strlen(s->library_path);
-    if (plen >= 4 && (strcmp(s->library_path + plen - 4, ".zip") == 0 ||
-                      strcmp(s->library_path + plen - 4, ".ZIP") == 0)) {
-        fprintf(stderr, "webhook1c-host: %s: loading a .zip package (MANIFEST.XML) is not "
-                        "supported yet; pass the .so/.dll itself\n", s->library_path);
-        return 2;
+    /* A package (.zip) is loaded as 1C loads it: the library MANIFEST.XML
+     * names for this platform, extracted to a temporary directory (once;
+     * reload loads the same extracted file again). */
+    const char *path = s->library_path;
+    char *error;
+    if (package_path_is_zip(path)) {
+        path = package_extract(s->library_path, &error);
+        if (!path) {
+            fprintf(stderr, "webhook1c-host: %s: %s\n", s->library_path, error);
+            out_line("! cannot load package %s: %s", s->library_path, error);
+            free(error);
+            return 2;
+        }
     }
 
-    char *error;
-    s->lib = host_library_open(s->library_path, &error);
+    s->lib = host_library_open(path, &error);
     if (!s->lib) {
-        fprintf(stderr, "webhook1c-host: cannot load %s: %s\n", s->library_path, error);
-        out_line("! cannot load %s: %s", s->library_path, error);
+        fprintf(stderr, "webhook1c-host: cannot load %s: %s\n", path, error);
+        out_line("! cannot load %s: %s", path, error);
         free(error);
         return 2;
     }
@@ -149,8 +157,8 @@ static int load_library(session *s)
         const char *missing = !s->get_class_names    ? "GetClassNames"
                               : !s->get_class_object ? "GetClassObject"
                                                      : "DestroyObject";
-        fprintf(stderr, "webhook1c-host: %s does not export %s\n", s->library_path, missing);
-        out_line("! %s does not export %s", s->library_path, missing);
+        fprintf(stderr, "webhook1c-host: %s does not export %s\n", path, missing);
+        out_line("! %s does not export %s", path, missing);
         host_library_close(s->lib);
         s->lib = NULL;
         return 2;
@@ -731,6 +739,7 @@ static void usage(FILE *f)
 {
     fputs("usage: webhook1c-host [--lang en|ru] [--app server|thin] [--script FILE] LIBRARY "
           "[COMMAND ...]\n"
+          "  LIBRARY: the add-in .so/.dll, or a package .zip with MANIFEST.XML\n"
           "  commands: get NAME | set NAME VALUE | call NAME [ARG ...] | members | new |\n"
           "            lang en|ru | reload | sleep SECONDS | echo TEXT...\n"
           "  on the command line a lone ';' separates commands; --script - reads stdin\n",
@@ -745,7 +754,7 @@ static int parse_options(int argc, char **argv, options *o)
     o->script = NULL;
     o->library = NULL;
     int i = 1;
-    for (; i < argc; i++) {
+    while (i < argc) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0) {
             i++;
@@ -774,7 +783,7 @@ static int parse_options(int argc, char **argv, options *o)
             usage(stderr);
             return 2;
         }
-        i++;
+        i += 2; /* the option and its value */
     }
     if (i >= argc) {
         usage(stderr);
@@ -843,6 +852,8 @@ int main(int argc, char **argv)
         unload_library(&s);
         status = finish(status);
     }
+    /* After the library is unloaded: Windows cannot delete a loaded DLL. */
+    package_cleanup();
 
     command_source_close(src);
     connection_done();
