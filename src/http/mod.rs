@@ -7,6 +7,7 @@ mod pool;
 mod request;
 mod response;
 mod settings;
+pub mod sign;
 mod tls;
 mod url;
 
