@@ -183,3 +183,65 @@ fn response_text_follows_the_declared_charset() {
         Some("text/plain; charset=windows-1251")
     );
 }
+
+#[test]
+fn retries_sign_every_attempt_with_one_id_and_follow_retry_after() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use webhook1c::http::retry::{send_with_retries, RetryPolicy};
+    use webhook1c::http::sign::Signer;
+
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let server =
+        TestServer::with_handler(None, move |_| match seen.fetch_add(1, Ordering::SeqCst) {
+            0 => Reply::text(503, "busy"),
+            1 => Reply::text(429, "slow down").with_header("Retry-After", "2"),
+            2 => Reply::text(500, "oops"),
+            _ => Reply::text(200, "ok"),
+        });
+    let mut request = Request::new(Method::Post, server.url("/hook"));
+    request.body = Some(br#"{"a":1}"#.to_vec().into());
+    let signer = Signer::new("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
+    let pauses = Mutex::new(Vec::new());
+    let policy = RetryPolicy {
+        extra_attempts: 5,
+        first_delay: Duration::from_millis(500),
+    };
+    let outcome = send_with_retries(
+        &Transport::default(),
+        &request,
+        policy,
+        Some(&signer),
+        "msg_test",
+        &|d| pauses.lock().unwrap().push(d),
+    );
+    assert_eq!(outcome.result.unwrap().status, 200);
+    assert_eq!(outcome.attempts, 4);
+    assert_eq!(
+        *pauses.lock().unwrap(),
+        [
+            Duration::from_millis(500),
+            Duration::from_secs(2),
+            Duration::from_secs(2)
+        ],
+        "doubling from 500 ms, with Retry-After taking precedence once"
+    );
+    for r in server.requests() {
+        assert_eq!(r.header("webhook-id"), Some("msg_test"));
+        let ts: u64 = r.header("webhook-timestamp").unwrap().parse().unwrap();
+        assert_eq!(
+            r.header("webhook-signature").unwrap(),
+            signer.signature("msg_test", ts, &r.body)
+        );
+    }
+
+    // No retries left: the last answer is what the caller gets.
+    calls.store(0, Ordering::SeqCst);
+    let policy = RetryPolicy {
+        extra_attempts: 1,
+        first_delay: Duration::from_millis(1),
+    };
+    let outcome = send_with_retries(&Transport::default(), &request, policy, None, "x", &|_| {});
+    assert_eq!((outcome.result.unwrap().status, outcome.attempts), (429, 2));
+}

@@ -14,6 +14,9 @@ use crate::http::{self, Method, Request, Response};
 pub const DEFAULT_TIMEOUT: f64 = 30.0;
 pub const DEFAULT_CONNECT_TIMEOUT: f64 = 10.0;
 pub const DEFAULT_MAX_RESPONSE_SIZE: f64 = 64.0 * 1024.0 * 1024.0;
+pub const DEFAULT_RETRY_DELAY: f64 = 1.0;
+/// More extra attempts than this is a mistake, not a policy.
+pub const MAX_RETRY_COUNT: f64 = 100.0;
 pub const DEFAULT_RETRY_SCHEDULE: &str = "5,300,1800,7200,18000,36000,36000";
 
 const JSON_TYPE: &str = "application/json; charset=utf-8";
@@ -35,6 +38,9 @@ pub struct Client {
     pub(crate) password: String,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) retry_schedule: String,
+    pub(crate) retry_count: u32,
+    pub(crate) retry_delay: f64,
+    pub(crate) signer: Option<http::sign::Signer>,
     pub(crate) last: Response,
     pub(crate) error_text: String,
 }
@@ -54,6 +60,9 @@ impl Default for Client {
             password: String::new(),
             headers: Vec::new(),
             retry_schedule: DEFAULT_RETRY_SCHEDULE.into(),
+            retry_count: 0,
+            retry_delay: DEFAULT_RETRY_DELAY,
+            signer: None,
             last: Response::default(),
             error_text: String::new(),
         }
@@ -248,6 +257,37 @@ impl Client {
         Ok(())
     }
 
+    pub fn set_retry_count(&mut self, value: &Value, target: Target) -> Result<(), CallError> {
+        let n = args::number(value, target)?;
+        if n < 0.0 {
+            return Err(CallError::Negative { target });
+        }
+        if n > MAX_RETRY_COUNT || n.fract() != 0.0 {
+            return Err(CallError::OutOfRange { target });
+        }
+        self.retry_count = n as u32;
+        Ok(())
+    }
+
+    pub fn set_retry_delay(&mut self, value: &Value, target: Target) -> Result<(), CallError> {
+        self.retry_delay = args::seconds(value, target)?;
+        Ok(())
+    }
+
+    /// SigningSecret: "" turns signing off.
+    pub fn set_signing_secret(&mut self, value: &Value, target: Target) -> Result<(), CallError> {
+        let secret = args::string(value, target)?;
+        self.signer = if secret.trim().is_empty() {
+            None
+        } else {
+            Some(
+                http::sign::Signer::new(&secret)
+                    .map_err(|_| CallError::InvalidSecret { target })?,
+            )
+        };
+        Ok(())
+    }
+
     // ---- header methods ---------------------------------------------------
 
     fn put_header(&mut self, name: String, value: String) {
@@ -382,7 +422,20 @@ impl Client {
         request.max_response_size =
             (self.max_response_size > 0.0).then_some(self.max_response_size as u64);
 
-        let response = http::send(&self.transport, &request)?;
+        let policy = http::retry::RetryPolicy {
+            extra_attempts: self.retry_count,
+            first_delay: Duration::from_secs_f64(self.retry_delay),
+        };
+        let message_id = http::sign::new_message_id();
+        let outcome = http::retry::send_with_retries(
+            &self.transport,
+            &request,
+            policy,
+            self.signer.as_ref(),
+            &message_id,
+            &std::thread::sleep,
+        );
+        let response = outcome.result?;
         self.error_text.clear();
         self.last = response;
         Ok(Value::string(&self.last.text()))

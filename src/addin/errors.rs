@@ -112,6 +112,10 @@ pub enum CallError {
     InvalidSchedule {
         target: Target,
     },
+    /// SigningSecret has `whsec_` but no valid base64 after it.
+    InvalidSecret {
+        target: Target,
+    },
     /// The HTTP core failed.
     Http(http::Error),
     /// A result too large to hand to the host (more than 4 GiB).
@@ -144,7 +148,8 @@ impl CallError {
             | CallError::HeaderValueType { target, .. }
             | CallError::Negative { target }
             | CallError::OutOfRange { target }
-            | CallError::InvalidSchedule { target } => Some(*target),
+            | CallError::InvalidSchedule { target }
+            | CallError::InvalidSecret { target } => Some(*target),
             _ => None,
         }
     }
@@ -231,6 +236,16 @@ impl CallError {
                 ),
                 Lang::Ru => format!(
                     "{} должно содержать паузы в секундах через запятую, например \"5,300,1800\"",
+                    target.describe(lang)
+                ),
+            },
+            CallError::InvalidSecret { target } => match lang {
+                Lang::En => format!(
+                    "{}: a secret starting with whsec_ must continue with base64 (the value is not shown)",
+                    target.describe(lang)
+                ),
+                Lang::Ru => format!(
+                    "{}: после префикса whsec_ секрет должен быть в base64 (значение не показывается)",
                     target.describe(lang)
                 ),
             },

@@ -6,6 +6,7 @@ mod error;
 mod pool;
 mod request;
 mod response;
+pub mod retry;
 mod settings;
 pub mod sign;
 mod tls;

@@ -1,0 +1,154 @@
+//! Retries for direct calls: which outcomes deserve another attempt, how
+//! long to wait (doubling from the first delay, capped; `Retry-After` wins),
+//! and the loop that signs every attempt with the same message id.
+
+use std::time::{Duration, SystemTime};
+
+use super::sign::{unix_now, Signer};
+use super::{send, Error, Request, Response, Transport};
+
+/// Longest pause between direct-call attempts; the 1C session is waiting.
+pub const MAX_DELAY: Duration = Duration::from_secs(60);
+
+/// How a direct call retries.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts after the first one.
+    pub extra_attempts: u32,
+    /// Pause before the second attempt; doubles each time up to [`MAX_DELAY`].
+    pub first_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            extra_attempts: 0,
+            first_delay: Duration::from_secs(1),
+        }
+    }
+}
+
+/// True for outcomes worth another attempt: no connection, a timeout, a
+/// broken transfer, or status 408, 429 or 5xx.
+pub fn is_retryable(outcome: &Result<Response, Error>) -> bool {
+    match outcome {
+        Ok(response) => matches!(response.status, 408 | 429 | 500..=599),
+        Err(Error::Connect { .. } | Error::Timeout { .. } | Error::Transfer { .. }) => true,
+        Err(_) => false,
+    }
+}
+
+/// The pause a `Retry-After` header asks for: delta-seconds or an HTTP date.
+pub fn retry_after(response: &Response) -> Option<Duration> {
+    let value = response.header("retry-after")?;
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// What a retried call ended with.
+#[derive(Debug)]
+pub struct Outcome {
+    pub result: Result<Response, Error>,
+    /// Attempts made (1 when the first one settled it).
+    pub attempts: u32,
+}
+
+/// Sends `request`, retrying per `policy`. With a signer every attempt
+/// carries the Standard Webhooks headers with `message_id` and a fresh
+/// timestamp. `sleep` is how to wait (the real one, or a test's).
+pub fn send_with_retries(
+    transport: &Transport,
+    request: &Request,
+    policy: RetryPolicy,
+    signer: Option<&Signer>,
+    message_id: &str,
+    sleep: &dyn Fn(Duration),
+) -> Outcome {
+    let mut delay = policy.first_delay.min(MAX_DELAY);
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let result = match signer {
+            Some(signer) => {
+                let mut signed = request.clone();
+                let body = signed.body.as_deref().unwrap_or_default();
+                let headers = signer.headers(message_id, unix_now(), body);
+                signed
+                    .headers
+                    .retain(|(n, _)| !headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(n)));
+                signed.headers.extend(headers);
+                send(transport, &signed)
+            }
+            None => send(transport, request),
+        };
+        if attempts > policy.extra_attempts || !is_retryable(&result) {
+            return Outcome { result, attempts };
+        }
+        let pause = match result.as_ref().ok().and_then(retry_after) {
+            // The server names its time; more than we may block means give
+            // the answer back to the 1C code now.
+            Some(asked) if asked > MAX_DELAY => return Outcome { result, attempts },
+            Some(asked) => asked,
+            None => delay,
+        };
+        log::info!(
+            "attempt {attempts} of {} failed; retrying in {pause:?}",
+            request.url
+        );
+        sleep(pause);
+        delay = (delay * 2).min(MAX_DELAY);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, headers: &[(&str, &str)]) -> Result<Response, Error> {
+        Ok(Response {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: vec![],
+        })
+    }
+
+    #[test]
+    fn retryable_outcomes() {
+        for status in [408, 429, 500, 502, 503, 599] {
+            assert!(is_retryable(&response(status, &[])), "{status}");
+        }
+        for status in [200, 201, 301, 400, 401, 404, 410, 422] {
+            assert!(!is_retryable(&response(status, &[])), "{status}");
+        }
+        assert!(!is_retryable(&Err(Error::EmptyUrl)));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let r = response(429, &[("retry-after", " 7 ")]).unwrap();
+        assert_eq!(retry_after(&r), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
+        let r = response(503, &[("retry-after", later.as_str())]).unwrap();
+        let pause = retry_after(&r).unwrap();
+        assert!(
+            pause > Duration::from_secs(100) && pause <= Duration::from_secs(120),
+            "{pause:?}"
+        );
+        let past = response(503, &[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")]).unwrap();
+        assert_eq!(retry_after(&past), Some(Duration::ZERO));
+        assert_eq!(
+            retry_after(&response(503, &[("retry-after", "soon")]).unwrap()),
+            None
+        );
+    }
+}
