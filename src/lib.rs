@@ -16,6 +16,7 @@
 
 pub mod abi;
 pub mod addin;
+pub mod audit;
 mod exports;
 pub mod host;
 pub mod http;

@@ -188,7 +188,7 @@ fn response_text_follows_the_declared_charset() {
 fn retries_sign_every_attempt_with_one_id_and_follow_retry_after() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
-    use webhook1c::http::retry::{send_with_retries, RetryPolicy};
+    use webhook1c::http::retry::{send_with_retries, Attempts, RetryPolicy};
     use webhook1c::http::sign::Signer;
 
     let calls = Arc::new(AtomicUsize::new(0));
@@ -208,14 +208,17 @@ fn retries_sign_every_attempt_with_one_id_and_follow_retry_after() {
         extra_attempts: 5,
         first_delay: Duration::from_millis(500),
     };
-    let outcome = send_with_retries(
-        &Transport::default(),
-        &request,
+    let log = std::env::temp_dir().join(format!("webhook1c-retry-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let record = |d| pauses.lock().unwrap().push(d);
+    let how = Attempts {
         policy,
-        Some(&signer),
-        "msg_test",
-        &|d| pauses.lock().unwrap().push(d),
-    );
+        signer: Some(&signer),
+        message_id: "msg_test",
+        log_file: Some(&log),
+        sleep: &record,
+    };
+    let outcome = send_with_retries(&Transport::default(), &request, &how);
     assert_eq!(outcome.result.unwrap().status, 200);
     assert_eq!(outcome.attempts, 4);
     assert_eq!(
@@ -236,12 +239,39 @@ fn retries_sign_every_attempt_with_one_id_and_follow_retry_after() {
         );
     }
 
+    // One audit line per attempt, in order.
+    let lines = std::fs::read_to_string(&log).unwrap();
+    let statuses: Vec<&str> = lines
+        .lines()
+        .map(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with("status="))
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        ["status=503", "status=429", "status=500", "status=200"],
+        "{lines}"
+    );
+    assert!(lines
+        .lines()
+        .all(|l| l.contains(" id=msg_test") && l.contains(&server.url("/hook"))));
+    let _ = std::fs::remove_file(&log);
+
     // No retries left: the last answer is what the caller gets.
     calls.store(0, Ordering::SeqCst);
     let policy = RetryPolicy {
         extra_attempts: 1,
         first_delay: Duration::from_millis(1),
     };
-    let outcome = send_with_retries(&Transport::default(), &request, policy, None, "x", &|_| {});
+    let how = Attempts {
+        policy,
+        signer: None,
+        message_id: "x",
+        log_file: None,
+        sleep: &|_| {},
+    };
+    let outcome = send_with_retries(&Transport::default(), &request, &how);
     assert_eq!((outcome.result.unwrap().status, outcome.attempts), (429, 2));
 }

@@ -41,6 +41,7 @@ pub struct Client {
     pub(crate) retry_count: u32,
     pub(crate) retry_delay: f64,
     pub(crate) signer: Option<http::sign::Signer>,
+    pub(crate) log_file: String,
     pub(crate) last: Response,
     pub(crate) error_text: String,
 }
@@ -63,6 +64,7 @@ impl Default for Client {
             retry_count: 0,
             retry_delay: DEFAULT_RETRY_DELAY,
             signer: None,
+            log_file: String::new(),
             last: Response::default(),
             error_text: String::new(),
         }
@@ -274,6 +276,11 @@ impl Client {
         Ok(())
     }
 
+    pub fn set_log_file(&mut self, value: &Value, target: Target) -> Result<(), CallError> {
+        self.log_file = args::string(value, target)?;
+        Ok(())
+    }
+
     /// SigningSecret: "" turns signing off.
     pub fn set_signing_secret(&mut self, value: &Value, target: Target) -> Result<(), CallError> {
         let secret = args::string(value, target)?;
@@ -427,14 +434,16 @@ impl Client {
             first_delay: Duration::from_secs_f64(self.retry_delay),
         };
         let message_id = http::sign::new_message_id();
-        let outcome = http::retry::send_with_retries(
-            &self.transport,
-            &request,
+        let log_file = (!self.log_file.trim().is_empty())
+            .then(|| std::path::PathBuf::from(self.log_file.trim()));
+        let how = http::retry::Attempts {
             policy,
-            self.signer.as_ref(),
-            &message_id,
-            &std::thread::sleep,
-        );
+            signer: self.signer.as_ref(),
+            message_id: &message_id,
+            log_file: log_file.as_deref(),
+            sleep: &std::thread::sleep,
+        };
+        let outcome = http::retry::send_with_retries(&self.transport, &request, &how);
         let response = outcome.result?;
         self.error_text.clear();
         self.last = response;

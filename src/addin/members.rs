@@ -175,6 +175,12 @@ static PROPERTIES: &[Property] = &[
         set: Some(Client::set_signing_secret),
     },
     Property {
+        en: "LogFile",
+        ru: "ФайлЖурнала",
+        get: Some(|c| text(&c.log_file)),
+        set: Some(Client::set_log_file),
+    },
+    Property {
         en: "RetrySchedule",
         ru: "РасписаниеПовторов",
         get: Some(|c| text(&c.retry_schedule)),
@@ -441,6 +447,7 @@ mod tests {
             ("RetryCount", "КоличествоПовторов", true, true),
             ("RetryDelay", "ЗадержкаПовтора", true, true),
             ("SigningSecret", "СекретПодписи", false, true),
+            ("LogFile", "ФайлЖурнала", true, true),
             ("RetrySchedule", "РасписаниеПовторов", true, true),
             ("StatusCode", "КодСостояния", true, false),
             ("ResponseBody", "ТелоОтвета", true, false),

@@ -2,7 +2,8 @@
 //! long to wait (doubling from the first delay, capped; `Retry-After` wins),
 //! and the loop that signs every attempt with the same message id.
 
-use std::time::{Duration, SystemTime};
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
 
 use super::sign::{unix_now, Signer};
 use super::{send, Error, Request, Response, Transport};
@@ -60,21 +61,29 @@ pub struct Outcome {
     pub attempts: u32,
 }
 
-/// Sends `request`, retrying per `policy`. With a signer every attempt
-/// carries the Standard Webhooks headers with `message_id` and a fresh
-/// timestamp. `sleep` is how to wait (the real one, or a test's).
-pub fn send_with_retries(
-    transport: &Transport,
-    request: &Request,
-    policy: RetryPolicy,
-    signer: Option<&Signer>,
-    message_id: &str,
-    sleep: &dyn Fn(Duration),
-) -> Outcome {
+/// How the attempts of one call are made and recorded.
+pub struct Attempts<'a> {
+    pub policy: RetryPolicy,
+    /// Signs every attempt when set.
+    pub signer: Option<&'a Signer>,
+    /// `webhook-id` of every attempt (signed calls) and the audit lines.
+    pub message_id: &'a str,
+    /// LogFile: one audit line per attempt when set.
+    pub log_file: Option<&'a Path>,
+    /// How to wait between attempts (the real sleep, or a test's).
+    pub sleep: &'a dyn Fn(Duration),
+}
+
+/// Sends `request`, retrying per the policy. With a signer every attempt
+/// carries the Standard Webhooks headers with the message id and a fresh
+/// timestamp.
+pub fn send_with_retries(transport: &Transport, request: &Request, how: &Attempts<'_>) -> Outcome {
+    let (policy, signer, message_id) = (how.policy, how.signer, how.message_id);
     let mut delay = policy.first_delay.min(MAX_DELAY);
     let mut attempts = 0;
     loop {
         attempts += 1;
+        let started = Instant::now();
         let result = match signer {
             Some(signer) => {
                 let mut signed = request.clone();
@@ -88,6 +97,16 @@ pub fn send_with_retries(
             }
             None => send(transport, request),
         };
+        if let Some(file) = how.log_file {
+            audit_attempt(
+                file,
+                request,
+                &result,
+                started.elapsed(),
+                attempts,
+                message_id,
+            );
+        }
         if attempts > policy.extra_attempts || !is_retryable(&result) {
             return Outcome { result, attempts };
         }
@@ -98,13 +117,39 @@ pub fn send_with_retries(
             Some(asked) => asked,
             None => delay,
         };
-        log::info!(
-            "attempt {attempts} of {} failed; retrying in {pause:?}",
-            request.url
-        );
-        sleep(pause);
+        (how.sleep)(pause);
         delay = (delay * 2).min(MAX_DELAY);
     }
+}
+
+/// Writes the audit line of one attempt: redacted URL, status or error
+/// text, sizes, timing; never headers, bodies or secrets.
+pub fn audit_attempt(
+    file: &Path,
+    request: &Request,
+    result: &Result<Response, Error>,
+    duration: Duration,
+    attempt: u32,
+    message_id: &str,
+) {
+    let url = super::parse_url(&request.url)
+        .map(|u| super::redact_url(&u))
+        .unwrap_or_else(|_| super::redact_url_str(&request.url));
+    let error = result.as_ref().err().map(ToString::to_string);
+    crate::audit::record(
+        file,
+        &crate::audit::Attempt {
+            method: request.method.as_str(),
+            url: &url,
+            status: result.as_ref().ok().map(|r| r.status),
+            error: error.as_deref(),
+            duration,
+            bytes_sent: request.body.as_ref().map_or(0, |b| b.len()),
+            bytes_received: result.as_ref().map_or(0, |r| r.body.len()),
+            attempt,
+            message_id,
+        },
+    );
 }
 
 #[cfg(test)]

@@ -1,0 +1,211 @@
+//! The audit log behind LogFile: one line per HTTP attempt, written through
+//! the `log` facade to a rotating file (flexi_logger's file writer) chosen
+//! per record, so objects with different LogFile values share one logger.
+//! Lines carry only redacted URLs and error texts that never include
+//! credentials; no header, body or secret is ever logged.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use flexi_logger::writers::{FileLogWriter, LogWriter};
+use flexi_logger::{Cleanup, Criterion, DeferredNow, FileSpec, Naming, WriteMode};
+use log::kv::{Key, Value};
+use once_cell::sync::Lazy;
+
+/// Target of audit records.
+pub const TARGET: &str = "webhook1c::audit";
+/// Rotate a log file when it reaches this size...
+pub const ROTATE_BYTES: u64 = 10 * 1024 * 1024;
+/// ...and keep this many rotated files beside it.
+pub const KEEP_FILES: usize = 5;
+/// The current file is LogFile itself (empty infix); rotated ones get a
+/// timestamp: `audit.r2026-11-28_10-00-00.log`.
+const NAMING: Naming = Naming::TimestampsCustomFormat {
+    current_infix: Some(""),
+    format: "r%Y-%m-%d_%H-%M-%S",
+};
+
+/// One attempt, as logged.
+pub struct Attempt<'a> {
+    pub method: &'a str,
+    /// Already redacted (see `http::redact_url`).
+    pub url: &'a str,
+    /// HTTP status, or None when no answer came.
+    pub status: Option<u16>,
+    /// The failure text when no answer came (free of secrets by construction).
+    pub error: Option<&'a str>,
+    pub duration: Duration,
+    pub bytes_sent: usize,
+    pub bytes_received: usize,
+    pub attempt: u32,
+    pub message_id: &'a str,
+}
+
+impl fmt::Display for Attempt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} ", self.method, self.url)?;
+        match self.status {
+            Some(status) => write!(f, "status={status}")?,
+            None => write!(f, "status=-")?,
+        }
+        write!(
+            f,
+            " duration_ms={} sent={} received={} attempt={} id={}",
+            self.duration.as_millis(),
+            self.bytes_sent,
+            self.bytes_received,
+            self.attempt,
+            self.message_id
+        )?;
+        if let Some(error) = self.error {
+            write!(f, " error={error:?}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Appends one attempt line to `file` (created with its folder if needed).
+pub fn record(file: &Path, attempt: &Attempt<'_>) {
+    install();
+    let file = file.to_string_lossy();
+    log::info!(target: TARGET, log_file = file.as_ref(); "{attempt}");
+}
+
+/// Routes audit records to the rotating writer of their `log_file`, and our
+/// own warnings and errors to every log file in use.
+struct Dispatcher {
+    writers: Mutex<HashMap<PathBuf, FileLogWriter>>,
+}
+
+static DISPATCHER: Lazy<Dispatcher> = Lazy::new(|| Dispatcher {
+    writers: Mutex::new(HashMap::new()),
+});
+
+fn install() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err: the process already has a logger of ours; keep it.
+        if log::set_logger(&*DISPATCHER).is_ok() {
+            log::set_max_level(log::LevelFilter::Info);
+        }
+    });
+}
+
+fn line_format(
+    w: &mut dyn std::io::Write,
+    now: &mut DeferredNow,
+    record: &log::Record<'_>,
+) -> std::io::Result<()> {
+    if record.target() == TARGET {
+        write!(w, "{} {}", now.format_rfc3339(), record.args())
+    } else {
+        write!(
+            w,
+            "{} {} {}",
+            now.format_rfc3339(),
+            record.level(),
+            record.args()
+        )
+    }
+}
+
+fn open(path: &Path) -> Option<FileLogWriter> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let spec = FileSpec::try_from(path).ok()?;
+    FileLogWriter::builder(spec)
+        .append()
+        .format(line_format)
+        .write_mode(WriteMode::Direct)
+        .rotate(
+            Criterion::Size(ROTATE_BYTES),
+            NAMING,
+            Cleanup::KeepLogFiles(KEEP_FILES),
+        )
+        .try_build()
+        .map_err(|e| {
+            eprintln!(
+                "Webhook1C: cannot open the log file {}: {e}",
+                path.display()
+            )
+        })
+        .ok()
+}
+
+impl log::Log for Dispatcher {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.target() == TARGET
+            || (metadata.target().starts_with("webhook1c") && metadata.level() <= log::Level::Warn)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let mut writers = self.writers.lock().unwrap_or_else(|p| p.into_inner());
+        let mut now = DeferredNow::new();
+        if record.target() == TARGET {
+            let Some(file) = record
+                .key_values()
+                .get(Key::from_str("log_file"))
+                .map(|v: Value<'_>| v.to_string())
+            else {
+                return;
+            };
+            let path = PathBuf::from(file);
+            if !writers.contains_key(&path) {
+                match open(&path) {
+                    Some(writer) => {
+                        writers.insert(path.clone(), writer);
+                    }
+                    None => return,
+                }
+            }
+            if let Some(writer) = writers.get(&path) {
+                let _ = writer.write(&mut now, record);
+            }
+        } else {
+            for writer in writers.values() {
+                let _ = writer.write(&mut now, record);
+            }
+        }
+    }
+
+    fn flush(&self) {
+        let writers = self.writers.lock().unwrap_or_else(|p| p.into_inner());
+        for writer in writers.values() {
+            let _ = writer.flush();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_names_the_attempt_in_the_file_itself() {
+        let dir = std::env::temp_dir().join(format!("webhook1c-audit-{}", std::process::id()));
+        let file = dir.join("nested").join("audit.log");
+        let attempt = Attempt {
+            method: "POST",
+            url: "https://example.com/hook",
+            status: None,
+            error: Some("could not connect to https://example.com/hook: connection refused"),
+            duration: Duration::from_millis(12),
+            bytes_sent: 80,
+            bytes_received: 0,
+            attempt: 2,
+            message_id: "msg_1",
+        };
+        record(&file, &attempt);
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains("POST https://example.com/hook status=- duration_ms=12 sent=80 received=0 attempt=2 id=msg_1 error=\"could not connect"), "{text}");
+        assert_eq!(text.lines().count(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
