@@ -659,7 +659,7 @@ set MaxResponseSize 0
 call Request {get} {big}
 get StatusCode",
         url = q(&server.url("/status/201")),
-        path = json_path.display(),
+        path = host::path(&json_path),
         get = q("GET"),
         binary = q(&server.url("/binary")),
         big = q(&server.url("/bytes/1048576")),
@@ -692,6 +692,7 @@ fn https_with_trusted_certificates_client_certificates_and_bad_servers() {
     let expired = TestServer::https(tls.expired_server_config());
     let wrong_name = TestServer::https(tls.wrong_name_server_config());
     let unknown = TestServer::https(tls.unknown_ca_server_config());
+    let missing = host::path(std::path::Path::new("/nonexistent/ca.pem"));
     let run = run_en(&format!(
         "call Request {get} {good}
 set VerifySSL false
@@ -720,12 +721,12 @@ call Request {get} {good}",
         expired = q(&expired.url("/echo")),
         wrong_name = q(&wrong_name.url("/echo")),
         unknown = q(&unknown.url("/echo")),
-        ca_path = q(&tls.ca_path.display().to_string()),
+        ca_path = q(&host::path(&tls.ca_path)),
         ca_pem = q(&tls.ca_pem),
-        client_path = q(&tls.client_path.display().to_string()),
+        client_path = q(&host::path(&tls.client_path)),
         client_pem = q(&tls.client_pem),
         json = q(r#"{"tls":true}"#),
-        missing = q("/nonexistent/ca.pem"),
+        missing = q(&missing),
         not_pem = q("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"),
     ));
     let port = good.port();
@@ -777,9 +778,9 @@ call Request {get} {good}",
         run.step(16).err()
     );
     assert!(
-        run.step(18)
-            .err()
-            .contains("TrustedCertificates: cannot read the file \"/nonexistent/ca.pem\""),
+        run.step(18).err().contains(&format!(
+            "TrustedCertificates: cannot read the file \"{missing}\""
+        )),
         "{}",
         run.step(18).err()
     );
@@ -949,7 +950,7 @@ get Proxy",
         plain = q(&server.url("/echo")),
         secure = q(&secure.url("/echo")),
         json = q(r#"{"via":"proxy"}"#),
-        ca = q(&tls.ca_path.display().to_string()),
+        ca = q(&host::path(&tls.ca_path)),
         auth_proxy = q(&auth_proxy.url_with_auth("proxyuser", "proxypass")),
         socks = q(&socks.url()),
         auth_socks = q(&auth_socks.url_with_auth("socks5", "sockuser", "sockpass")),
@@ -1004,7 +1005,7 @@ fn fresh_objects_reuse_one_pooled_connection() {
     for i in 0..N {
         script += &format!(
             "new\nset TrustedCertificates {}\ncall PostJson {} {}\n",
-            q(&tls.ca_path.display().to_string()),
+            q(&host::path(&tls.ca_path)),
             q(&secure.url("/echo")),
             q(&format!("{{\"n\":{i}}}"))
         );
@@ -1119,4 +1120,175 @@ get StatusCode",
         .iter()
         .any(|n| n.starts_with("# param 0 = string \"replaced: яя")));
     assert_eq!(run.step(5).ok(), "number 200");
+}
+
+#[test]
+fn the_library_survives_unload_and_reload_with_live_connections() {
+    let server = TestServer::http();
+    let run = run_en(&format!(
+        "call PostJson {url} {one}
+reload
+call PostJson {url} {two}
+get StatusCode
+reload
+new
+call PostJson {url} {three}",
+        url = q(&server.url("/echo")),
+        one = q(r#"{"n":1}"#),
+        two = q(r#"{"n":2}"#),
+        three = q(r#"{"n":3}"#),
+    ));
+    assert_eq!(run.step(0).string(), r#"{"n":1}"#);
+    assert_eq!(
+        run.step(2).string(),
+        r#"{"n":2}"#,
+        "used after unload and load"
+    );
+    assert_eq!(run.step(3).ok(), "number 200");
+    assert_eq!(run.step(6).string(), r#"{"n":3}"#);
+    assert_eq!(server.request_count(), 3);
+}
+
+#[test]
+fn retries_signing_and_the_audit_log_keep_secrets_out() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let server = TestServer::with_handler(None, move |r| {
+        // Two 503s, then the body echoed back.
+        if seen.fetch_add(1, Ordering::SeqCst) < 2 {
+            return support::Reply::text(503, "busy");
+        }
+        support::Reply::new(200).with_body(r.body.clone())
+    });
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("audit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let log = dir.join("webhooks.log");
+    let secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+    let with_user_info = server
+        .url("/flaky")
+        .replace("http://", "http://urluser:url-pa55@");
+    let run = run_en(&format!(
+        "set LogFile {log}
+set SigningSecret {secret}
+set User {user}
+set Password {password}
+call SetHeader {auth} {bearer}
+set RetryCount 3
+set RetryDelay 0.1
+call PostJson {flaky} {json}
+get StatusCode
+get RetryCount
+get RetryDelay
+get LogFile
+get SigningSecret
+set RetryCount 0
+call PostJson {refused} {json}
+set SigningSecret {bad_secret}
+set RetryCount -1
+set RetryCount 1.5
+get ErrorText",
+        log = q(&host::path(&log)),
+        secret = q(secret),
+        user = q("api-user"),
+        password = q("pass-w0rd-secret"),
+        auth = q("Authorization"),
+        bearer = q("Bearer bearer-t0ken-secret"),
+        flaky = q(&with_user_info),
+        json = q(r#"{"event":"ping"}"#),
+        refused = q(&format!("http://127.0.0.1:{}/x", closed_port())),
+        bad_secret = q("whsec_***not base64***"),
+    ));
+    assert_eq!(
+        run.step(7).string(),
+        r#"{"event":"ping"}"#,
+        "delivered on the third attempt"
+    );
+    assert_eq!(run.step(8).ok(), "number 200");
+    assert_eq!(run.step(9).ok(), "number 3");
+    assert_eq!(run.step(10).ok(), "number 0.1");
+    assert_eq!(run.step(11).string(), host::path(&log));
+    assert_eq!(
+        run.step(12).err(),
+        "property is not readable: SigningSecret"
+    );
+    assert!(run.step(14).err().contains("connection refused"));
+    assert!(run
+        .step(15)
+        .err()
+        .contains("SigningSecret: a secret starting with whsec_ must continue with base64"));
+    assert_eq!(run.step(16).err(), "property RetryCount cannot be negative");
+    assert_eq!(run.step(17).err(), "property RetryCount is out of range");
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    let id = requests[0]
+        .header("webhook-id")
+        .expect("signed")
+        .to_string();
+    assert!(id.starts_with("msg_") && id.len() == 31, "{id}");
+    let signer = webhook1c::http::sign::Signer::new(secret).unwrap();
+    for r in &requests {
+        assert_eq!(
+            r.header("webhook-id"),
+            Some(id.as_str()),
+            "one id for every attempt"
+        );
+        let ts: u64 = r.header("webhook-timestamp").unwrap().parse().unwrap();
+        assert_eq!(
+            r.header("webhook-signature"),
+            Some(signer.signature(&id, ts, &r.body).as_str())
+        );
+        assert_eq!(
+            r.header("authorization"),
+            Some("Bearer bearer-t0ken-secret")
+        );
+    }
+
+    let text = std::fs::read_to_string(&log).expect("the audit log exists");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines.len(),
+        4,
+        "three attempts and one refused call:\n{text}"
+    );
+    for (line, status) in lines
+        .iter()
+        .zip(["status=503", "status=503", "status=200", "status=-"])
+    {
+        assert!(line.contains(status), "{line}");
+    }
+    assert!(
+        lines[0].contains(&format!("POST {} ", server.url("/flaky"))),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[2].contains(&format!("attempt=3 id={id}")),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[3].contains("connection refused"), "{}", lines[3]);
+    let shown = run.shown();
+    for secret_text in [
+        "C2FVsBQIhrscChlQIMV",
+        "pass-w0rd-secret",
+        "bearer-t0ken-secret",
+        "url-pa55",
+        "urluser",
+        "api-user:",
+        "not base64***",
+    ] {
+        assert!(
+            !text.contains(secret_text),
+            "{secret_text} in the audit log:\n{text}"
+        );
+        assert!(
+            !shown.contains(secret_text),
+            "{secret_text} shown to 1C:\n{shown}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

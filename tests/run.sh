@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# Runs every Webhook1C test: formatting and lints, the Rust unit tests, the
-# HTTP core against local servers, and the C host that plays 1C (built with
-# -Wall -Wextra -Werror and run under AddressSanitizer) against local HTTP,
-# HTTPS, mTLS, proxy and misbehaving servers. Everything talks to 127.0.0.1.
+# Runs every Webhook1C test:
+#   1. cargo fmt --check and cargo clippy -D warnings;
+#   2. cargo test: unit tests, the HTTP core against local servers, the
+#      export table, and the C host that plays 1C (built with -Wall -Wextra
+#      -Werror, run under AddressSanitizer) against local HTTP, HTTPS, mTLS,
+#      proxy and misbehaving servers; signatures checked by the reference
+#      verifier (standardwebhooks from PyPI, into target/py-venv);
+#   3. tests/wine/run.sh: the same C host suite against the Windows DLLs
+#      under Wine (x86_64; x86 too where 32-bit Wine installs);
+#   4. package.sh: the release build of every platform, its checks (exports,
+#      imports, glibc 2.17) and a webhook sent through the packed zip.
+# Everything talks to 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +19,10 @@ step() { printf '\n==> %s\n' "$*"; }
 missing=()
 command -v cc >/dev/null || missing+=(gcc)
 command -v nm >/dev/null || missing+=(binutils)
+command -v python3 >/dev/null || missing+=(python3)
+if command -v python3 >/dev/null && ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    missing+=(python3-venv)
+fi
 if ((${#missing[@]})); then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         apt-get update -qq
@@ -27,6 +39,16 @@ for component in rustfmt clippy; do
     fi
 done
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# The reference Standard Webhooks verifier (PyPI) for tests/signatures.rs.
+if [ ! -x target/py-venv/bin/python ] || ! target/py-venv/bin/python -c 'import standardwebhooks' 2>/dev/null; then
+    step "installing the standardwebhooks verifier into target/py-venv"
+    python3 -m venv target/py-venv
+    target/py-venv/bin/pip install -q standardwebhooks
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -34,9 +56,13 @@ step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
 
 step "cargo test (unit, HTTP core, exports, C host under AddressSanitizer)"
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-cargo test --locked 2>&1 | tee "$log"
+cargo test --locked 2>&1 | tee -a "$log"
+
+step "the C host suite against the Windows DLLs under Wine"
+tests/wine/run.sh 2>&1 | tee -a "$log"
+
+step "package.sh: release builds, their checks, and a webhook through the zip"
+./package.sh
 
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { p += $4; f += $6 } END { printf "\ntests: %d passed, %d failed\n", p, f }' "$log"

@@ -2,15 +2,91 @@
 //! `-Wall -Wextra -Werror`, runs it on the add-in library with a script, and
 //! parses what it printed: one result per command, the AddError and event
 //! lines, and the memory summary.
+//!
+//! By default the host is built here for Linux and loads cargo's own debug
+//! build of the add-in. Three environment variables switch it, so that the
+//! same suite runs the Windows builds under Wine (`tests/wine/run.sh`):
+//!
+//! - `WEBHOOK1C_HOST_CMD`: the command that runs an already built host, split
+//!   on whitespace, e.g. `wine64 /abs/target/wine/x86_64/webhook1c-host.exe`.
+//!   The host's options, script and library are appended to it. When set,
+//!   the native host is not built.
+//! - `WEBHOOK1C_LIBRARY`: the add-in the host loads (a path on this machine,
+//!   relative ones from the crate root), e.g.
+//!   `target/x86_64-pc-windows-gnu/debug/webhook1c.dll`.
+//! - `WEBHOOK1C_WINE`: `1` when the host runs under Wine, `0` when not;
+//!   unset, it is `1` exactly when the first word of `WEBHOOK1C_HOST_CMD` is
+//!   `wine` or `wine64` (by file name). Under Wine every path handed to the
+//!   host or the add-in goes through [`path`], which gives `Z:\x\y` for
+//!   `/x/y`, and [`under_wine`] lets a test relax an expectation that only
+//!   Wine (not Windows) breaks.
+//!
+//! Under Wine, start the prefix's wineserver (`wineserver -p`) and its
+//! background processes (`wine64 cmd /c exit`, output to /dev/null) before
+//! the suite, as `tests/wine/run.sh` does: started by a host run instead,
+//! services.exe and its children inherit that run's stdout/stderr pipes, and
+//! the test waits for them to exit.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-/// The debug build of the add-in that cargo built for these tests. `cargo
-/// test` leaves it in `target/debug/deps/` (only `cargo build` copies it up
-/// a level), so that is the one that matches the code under test.
+/// The host command from `WEBHOOK1C_HOST_CMD`, or None for the native host.
+fn host_command_words() -> Option<Vec<String>> {
+    let cmd = std::env::var("WEBHOOK1C_HOST_CMD").ok()?;
+    let words: Vec<String> = cmd.split_whitespace().map(str::to_string).collect();
+    assert!(!words.is_empty(), "WEBHOOK1C_HOST_CMD is set but empty");
+    Some(words)
+}
+
+/// True when the host (and so the add-in) runs under Wine: see the module
+/// documentation. Tests use it only for the few expectations that hold on
+/// Windows and Linux but not under Wine, each with the reason beside it.
+pub fn under_wine() -> bool {
+    static WINE: OnceLock<bool> = OnceLock::new();
+    *WINE.get_or_init(|| match std::env::var("WEBHOOK1C_WINE").ok().as_deref() {
+        Some("1") => true,
+        Some("0") => false,
+        Some(other) => panic!("WEBHOOK1C_WINE must be 0 or 1, not {other:?}"),
+        None => host_command_words().is_some_and(|words| {
+            let program = Path::new(&words[0]).file_name().unwrap_or_default();
+            program == "wine" || program == "wine64"
+        }),
+    })
+}
+
+/// A path on this machine as the host and the add-in must be given it:
+/// unchanged natively; under Wine the absolute path on drive `Z:` (Wine's
+/// mapping of `/`), so `/x/y` becomes `Z:\x\y`.
+pub fn path(p: &Path) -> String {
+    if !under_wine() {
+        return p.display().to_string();
+    }
+    let absolute = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+    };
+    let text = absolute
+        .to_str()
+        .unwrap_or_else(|| panic!("not UTF-8: {}", absolute.display()));
+    format!("Z:{}", text.replace('/', "\\"))
+}
+
+/// The add-in the host loads: `WEBHOOK1C_LIBRARY`, or else the debug build
+/// that cargo built for these tests. `cargo test` leaves that one in
+/// `target/debug/deps/` (only `cargo build` copies it up a level), so it is
+/// the one that matches the code under test.
 pub fn library() -> PathBuf {
+    if let Ok(lib) = std::env::var("WEBHOOK1C_LIBRARY") {
+        let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join(lib);
+        assert!(
+            lib.is_file(),
+            "WEBHOOK1C_LIBRARY: {} not found",
+            lib.display()
+        );
+        return lib;
+    }
     let exe = std::env::current_exe().expect("current_exe");
     let deps = exe.parent().expect("target/debug/deps");
     let name = if cfg!(windows) {
@@ -175,22 +251,34 @@ pub fn run_with(options: &[&str], script: &str) -> HostRun {
         std::thread::current().id()
     ));
     std::fs::write(&script_path, script).expect("write script");
-    let output = Command::new(host_binary())
+    let mut command = match host_command_words() {
+        Some(words) => {
+            let mut command = Command::new(&words[0]);
+            command.args(&words[1..]);
+            command
+        }
+        None => {
+            let mut command = Command::new(host_binary());
+            // LeakSanitizer would count the process-wide pool's threads and
+            // buffers that live until exit; the host's own tracker checks
+            // every block handed across the boundary.
+            command
+                .env(
+                    "ASAN_OPTIONS",
+                    "detect_leaks=0:abort_on_error=0:halt_on_error=1",
+                )
+                .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1");
+            command
+        }
+    };
+    let output = command
         .args(options)
         .arg("--script")
-        .arg(&script_path)
-        .arg(library())
-        // LeakSanitizer would count the process-wide pool's threads and
-        // buffers that live until exit; the host's own tracker checks every
-        // block handed across the boundary.
-        .env(
-            "ASAN_OPTIONS",
-            "detect_leaks=0:abort_on_error=0:halt_on_error=1",
-        )
-        .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
+        .arg(path(&script_path))
+        .arg(path(&library()))
         .stdin(Stdio::null())
         .output()
-        .expect("run host");
+        .unwrap_or_else(|e| panic!("cannot run the host {:?}: {e}", command.get_program()));
     let _ = std::fs::remove_file(&script_path);
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
