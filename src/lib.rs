@@ -20,3 +20,4 @@ pub mod audit;
 mod exports;
 pub mod host;
 pub mod http;
+pub mod queue;

@@ -1,0 +1,309 @@
+//! The durable delivery queue behind Enqueue: webhooks stored in SQLite in a
+//! QueueDirectory and delivered in the background with retries, by every
+//! process that opens the directory.
+//!
+//! Invariant: a message is committed to disk before [`Queue::enqueue`]
+//! returns and leaves `pending` only through a recorded attempt (2xx makes
+//! it `delivered`; a hopeless answer or the end of its schedule makes it
+//! `failed`). A worker attempts a message only while it holds the message's
+//! time-limited lease, so processes sharing a directory deliver each message
+//! once in the normal case, and a dead process's messages become due again
+//! when its leases run out.
+//!
+//! The directory must be on a local disk: SQLite's WAL mode shares memory
+//! between the processes using the file, which network file systems do not
+//! provide, so processes on different machines cannot share one directory.
+//!
+//! Nothing here knows 1C: the add-in maps Enqueue, MessageStatus,
+//! QueueStatus and WaitForDelivery onto [`Queue`], and its ExternalEvent
+//! onto [`Queue::subscribe`].
+
+mod error;
+mod job;
+mod schedule;
+mod status;
+mod store;
+mod time;
+mod worker;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use once_cell::sync::Lazy;
+
+pub use error::QueueError;
+pub use job::{Job, DEFAULT_SCHEDULE, MAX_ATTEMPT_TIMEOUT, MAX_ID_LEN};
+pub use schedule::{JITTER, MAX_PAUSE};
+pub use status::{Attempt, Counts, MessageStatus, State};
+pub use store::DATABASE_FILE;
+pub use worker::{Listener, CONCURRENCY, EXCERPT_BYTES, POLL_INTERVAL};
+
+use worker::Shared;
+
+/// The workers of this process, one per canonical directory. Entries stay
+/// for the life of the process: pending messages keep being delivered after
+/// the last 1C object that enqueued them is gone.
+static OPEN: Lazy<Mutex<HashMap<PathBuf, Arc<Shared>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+
+/// One QueueDirectory. Cheap to clone; every handle of a directory in this
+/// process shares one database connection for its calls and one worker.
+#[derive(Clone)]
+pub struct Queue {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue")
+            .field("directory", &self.shared.dir)
+            .field("worker", &self.shared.owner)
+            .finish()
+    }
+}
+
+impl Queue {
+    /// Opens the queue in `dir`, creating the directory (private to the
+    /// user on Unix) and the database when missing. The first open of a
+    /// directory in this process starts its delivery worker, which then
+    /// resumes whatever is pending there, including messages of processes
+    /// that died; later opens return a handle to the same worker.
+    pub fn open(dir: &Path) -> Result<Queue, QueueError> {
+        let dir = prepare_directory(dir)?;
+        let mut open = OPEN.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(shared) = open.get(&dir) {
+            return Ok(Queue {
+                shared: Arc::clone(shared),
+            });
+        }
+        let shared = Shared::start(dir.clone(), None)?;
+        open.insert(dir, Arc::clone(&shared));
+        Ok(Queue { shared })
+    }
+
+    /// Opens `dir` with connections and a worker of its own, outside the
+    /// process cache: within one process it behaves like another process
+    /// sharing the directory. For tests of the multi-process behaviour.
+    #[doc(hidden)]
+    pub fn open_unshared(dir: &Path) -> Result<Queue, QueueError> {
+        Queue::open_unshared_with_lease(dir, None)
+    }
+
+    /// [`Queue::open_unshared`] whose worker leases every message it claims
+    /// for `lease` instead of the message's own timeout plus margin, so a
+    /// test that kills it sees its messages resume quickly.
+    #[doc(hidden)]
+    pub fn open_unshared_with_lease(
+        dir: &Path,
+        lease: Option<Duration>,
+    ) -> Result<Queue, QueueError> {
+        let dir = prepare_directory(dir)?;
+        Ok(Queue {
+            shared: Shared::start(dir, lease)?,
+        })
+    }
+
+    /// The canonical directory.
+    pub fn directory(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    /// This process's worker name as attempts record it.
+    pub fn worker_name(&self) -> &str {
+        &self.shared.owner
+    }
+
+    /// Stores `job` for delivery and returns its id once the row is
+    /// committed and synced to disk. The first attempt starts at once. An id
+    /// already in the queue (in any state) adds nothing and comes back as
+    /// it is, so enqueueing with a document's UUID is idempotent. Checks the
+    /// id, URL, headers and signing secret first, so a mistake fails here
+    /// rather than in the background.
+    pub fn enqueue(&self, job: Job) -> Result<String, QueueError> {
+        let prepared = job::prepare(job)?;
+        let added = self.shared.with_api(|c| {
+            store::insert(
+                c,
+                &prepared.id,
+                &prepared.json,
+                prepared.body.as_deref(),
+                prepared.lease,
+            )
+        })?;
+        if added {
+            self.shared.wake_scheduler();
+        }
+        Ok(prepared.id)
+    }
+
+    /// Where message `id` stands; `unknown` when the queue never had it.
+    pub fn status(&self, id: &str) -> Result<MessageStatus, QueueError> {
+        Ok(self
+            .shared
+            .with_api(|c| store::status(c, id))?
+            .unwrap_or_else(|| MessageStatus::unknown(id)))
+    }
+
+    /// Messages by state in the whole directory, whichever process
+    /// enqueued or delivered them.
+    pub fn counts(&self) -> Result<Counts, QueueError> {
+        self.shared.with_api(|c| store::counts(c))
+    }
+
+    /// Blocks until no message of the directory is pending (true) or
+    /// `timeout` passes (false). Messages waiting for a later retry count
+    /// as pending.
+    pub fn wait_idle(&self, timeout: Duration) -> Result<bool, QueueError> {
+        self.shared.wait_idle(timeout)
+    }
+
+    /// The recorded attempts of `id`, first one first; empty when there
+    /// were none (or the id is unknown).
+    pub fn attempts(&self, id: &str) -> Result<Vec<Attempt>, QueueError> {
+        self.shared.with_api(|c| store::attempts(c, id))
+    }
+
+    /// Calls `listener` once with the final status (delivered or failed) of
+    /// every message whose final attempt this process makes, on a delivery
+    /// thread; it should return quickly. A panic in it is caught and logged.
+    /// Dropping the [`Subscription`] unsubscribes.
+    pub fn subscribe(&self, listener: Listener) -> Subscription {
+        Subscription {
+            shared: Arc::downgrade(&self.shared),
+            key: self.shared.subscribe(listener),
+        }
+    }
+
+    /// Stops this handle's worker after the attempts in progress, as if its
+    /// process had died: messages it had leased stay leased until their
+    /// lease runs out. Meant for [`Queue::open_unshared`] handles in tests.
+    #[doc(hidden)]
+    pub fn stop_worker(&self) {
+        self.shared.stop();
+    }
+
+    /// Leases up to `limit` due messages to a worker named `owner` for
+    /// `lease`, without attempting them, as a process that dies right after
+    /// claiming would. Returns their ids. For tests of lease expiry.
+    #[doc(hidden)]
+    pub fn claim_as(
+        &self,
+        owner: &str,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<String>, QueueError> {
+        let claimed = self
+            .shared
+            .with_api(|c| store::claim(c, owner, limit, Some(lease)))?;
+        Ok(claimed.into_iter().map(|c| c.id).collect())
+    }
+}
+
+/// Keeps a [`Queue::subscribe`] listener registered; dropping it
+/// unsubscribes.
+#[must_use = "dropping the Subscription unsubscribes at once"]
+pub struct Subscription {
+    shared: Weak<Shared>,
+    key: u64,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("key", &self.key)
+            .finish()
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared.unsubscribe(self.key);
+        }
+    }
+}
+
+/// The QueueDirectory default: a per-user data folder
+/// (`%LOCALAPPDATA%\Webhook1C\queue` on Windows,
+/// `$XDG_DATA_HOME/Webhook1C/queue` or `~/.local/share/Webhook1C/queue`
+/// elsewhere; the temporary folder when none of these is set).
+pub fn default_directory() -> PathBuf {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let base = if cfg!(windows) {
+        var("LOCALAPPDATA").or_else(|| var("APPDATA"))
+    } else {
+        var("XDG_DATA_HOME").or_else(|| var("HOME").map(|h| h.join(".local").join("share")))
+    };
+    base.unwrap_or_else(std::env::temp_dir)
+        .join("Webhook1C")
+        .join("queue")
+}
+
+/// Creates `dir` when missing and returns its canonical form, the key that
+/// makes two spellings of one folder share one worker.
+fn prepare_directory(dir: &Path) -> Result<PathBuf, QueueError> {
+    let failed = |source| QueueError::Directory {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        // The database holds credentials and signing secrets of queued
+        // messages: only the user the 1C processes run as may read it.
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(failed)?;
+    dir.canonicalize().map(plain_path).map_err(failed)
+}
+
+/// On Windows `canonicalize` answers `\\?\C:\…`; the plain `C:\…` names
+/// the same folder and reads better in texts and logs.
+fn plain_path(path: PathBuf) -> PathBuf {
+    if cfg!(windows) {
+        if let Some(rest) = path.to_str().and_then(|p| p.strip_prefix(r"\\?\")) {
+            let bytes = rest.as_bytes();
+            if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
+                return PathBuf::from(rest);
+            }
+        }
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_directory_is_absolute_and_named() {
+        let dir = default_directory();
+        assert!(dir.is_absolute());
+        assert!(dir.ends_with(Path::new("Webhook1C").join("queue")));
+    }
+
+    #[test]
+    fn two_spellings_of_a_directory_share_one_worker() {
+        let base = std::env::temp_dir().join(format!(
+            "webhook1c-queue-unit-{}-{}",
+            std::process::id(),
+            time::now_ms()
+        ));
+        std::fs::create_dir_all(base.join("sub")).unwrap();
+        let a = Queue::open(&base).unwrap();
+        let b = Queue::open(&base.join("sub").join("..")).unwrap();
+        assert_eq!(a.worker_name(), b.worker_name());
+        assert_eq!(a.directory(), b.directory());
+        assert!(a.directory().join(DATABASE_FILE).exists());
+        assert_eq!(a.status("none").unwrap().state, State::Unknown);
+        // The worker keeps its (then unlinked) files open; that is harmless.
+        let _ = std::fs::remove_dir_all(&base);
+    }
+}

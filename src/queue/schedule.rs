@@ -1,0 +1,184 @@
+//! What an attempt's outcome means for the message: delivered, failed for
+//! good, or another attempt after the schedule's pause (±20 % jitter so that
+//! messages that failed together do not all retry in the same second) or
+//! after the pause the server asked for with `Retry-After`.
+
+use std::time::Duration;
+
+use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::http::retry::{is_retryable, retry_after};
+use crate::http::{Error, Response};
+
+/// Spread of a scheduled pause: ±20 %.
+pub const JITTER: f64 = 0.2;
+
+/// Longest pause honoured from `Retry-After` or a schedule entry, so a broken
+/// header or setting cannot park a message for years.
+pub const MAX_PAUSE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// What to do with a message after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Verdict {
+    Delivered,
+    /// Try again after this pause.
+    Retry(Duration),
+    Failed,
+}
+
+/// The verdict after `attempts_made` attempts (this one included) ended
+/// with `outcome`. `unit` in [0, 1] places the pause within the jitter band.
+pub(crate) fn decide(
+    outcome: &Result<Response, Error>,
+    attempts_made: u32,
+    schedule: &[u64],
+    unit: f64,
+) -> Verdict {
+    if let Ok(response) = outcome {
+        if (200..300).contains(&response.status) {
+            return Verdict::Delivered;
+        }
+    }
+    // 408, 429, 5xx, no connection, timeout, broken transfer. Anything else
+    // (410 and other 4xx, an unfollowed 3xx, a TLS or setting error) will
+    // not get better by itself.
+    if !is_retryable(outcome) {
+        return Verdict::Failed;
+    }
+    let index = usize::try_from(attempts_made.saturating_sub(1)).unwrap_or(usize::MAX);
+    let Some(&pause) = schedule.get(index) else {
+        return Verdict::Failed;
+    };
+    if let Some(asked) = outcome.as_ref().ok().and_then(retry_after) {
+        return Verdict::Retry(asked.min(MAX_PAUSE));
+    }
+    Verdict::Retry(jittered(pause, unit))
+}
+
+/// `seconds` scaled into [1 - JITTER, 1 + JITTER] by `unit`.
+pub(crate) fn jittered(seconds: u64, unit: f64) -> Duration {
+    let base = Duration::from_secs(seconds).min(MAX_PAUSE).as_secs_f64();
+    let factor = 1.0 - JITTER + 2.0 * JITTER * unit.clamp(0.0, 1.0);
+    Duration::from_secs_f64(base * factor)
+}
+
+/// A uniform number in [0, 1] for the jitter.
+pub(crate) fn random_unit() -> f64 {
+    let mut bytes = [0u8; 4];
+    match SystemRandom::new().fill(&mut bytes) {
+        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX),
+        // No OS randomness: no jitter is still a correct schedule.
+        Err(_) => 0.5,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::ConnectCause;
+
+    fn answer(status: u16, headers: &[(&str, &str)]) -> Result<Response, Error> {
+        Ok(Response {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: Vec::new(),
+        })
+    }
+
+    fn refused() -> Result<Response, Error> {
+        Err(Error::Connect {
+            url: "http://127.0.0.1:1/".into(),
+            cause: ConnectCause::Refused,
+        })
+    }
+
+    const SCHEDULE: [u64; 3] = [5, 300, 1800];
+
+    #[test]
+    fn only_2xx_delivers_and_hopeless_answers_fail_at_once() {
+        for status in [200, 201, 204, 299] {
+            assert_eq!(
+                decide(&answer(status, &[]), 1, &SCHEDULE, 0.5),
+                Verdict::Delivered
+            );
+        }
+        for status in [301, 304, 400, 401, 403, 404, 410, 422] {
+            assert_eq!(
+                decide(&answer(status, &[]), 1, &SCHEDULE, 0.5),
+                Verdict::Failed,
+                "{status}"
+            );
+        }
+        let tls = Err(Error::Tls {
+            url: "https://x/".into(),
+            cause: crate::http::TlsCause::UnknownIssuer,
+        });
+        assert_eq!(decide(&tls, 1, &SCHEDULE, 0.5), Verdict::Failed);
+    }
+
+    #[test]
+    fn retryable_outcomes_follow_the_schedule_until_it_runs_out() {
+        for outcome in [
+            answer(408, &[]),
+            answer(429, &[]),
+            answer(500, &[]),
+            answer(503, &[]),
+            refused(),
+        ] {
+            assert_eq!(
+                decide(&outcome, 1, &SCHEDULE, 0.5),
+                Verdict::Retry(Duration::from_secs(5))
+            );
+            assert_eq!(
+                decide(&outcome, 3, &SCHEDULE, 0.5),
+                Verdict::Retry(Duration::from_secs(1800))
+            );
+            assert_eq!(decide(&outcome, 4, &SCHEDULE, 0.5), Verdict::Failed);
+            assert_eq!(decide(&outcome, 1, &[], 0.5), Verdict::Failed);
+        }
+    }
+
+    #[test]
+    fn jitter_stays_within_twenty_percent() {
+        assert_eq!(jittered(300, 0.0), Duration::from_secs(240));
+        assert_eq!(jittered(300, 1.0), Duration::from_secs(360));
+        assert_eq!(jittered(300, 7.0), Duration::from_secs(360));
+        for _ in 0..100 {
+            let unit = random_unit();
+            assert!((0.0..=1.0).contains(&unit));
+            let pause = jittered(5, unit);
+            assert!(pause >= Duration::from_secs(4) && pause <= Duration::from_secs(6));
+        }
+        assert_eq!(jittered(u64::MAX, 0.5), MAX_PAUSE);
+    }
+
+    #[test]
+    fn retry_after_wins_but_not_over_the_schedule_end() {
+        let seconds = answer(429, &[("Retry-After", "1")]);
+        assert_eq!(
+            decide(&seconds, 1, &SCHEDULE, 0.0),
+            Verdict::Retry(Duration::from_secs(1))
+        );
+        let date = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(90));
+        match decide(&answer(503, &[("retry-after", &date)]), 2, &SCHEDULE, 0.0) {
+            Verdict::Retry(pause) => {
+                assert!(pause > Duration::from_secs(85) && pause <= Duration::from_secs(90))
+            }
+            other => panic!("{other:?}"),
+        }
+        let forever = answer(503, &[("Retry-After", "999999999")]);
+        assert_eq!(
+            decide(&forever, 1, &SCHEDULE, 0.0),
+            Verdict::Retry(MAX_PAUSE)
+        );
+        assert_eq!(decide(&seconds, 4, &SCHEDULE, 0.0), Verdict::Failed);
+        // A 2xx with Retry-After is still delivered.
+        assert_eq!(
+            decide(&answer(200, &[("Retry-After", "5")]), 1, &SCHEDULE, 0.0),
+            Verdict::Delivered
+        );
+    }
+}

@@ -1,0 +1,563 @@
+//! The delivery worker of one directory in this process: a scheduler thread
+//! that leases due messages from the database, and a few delivery threads
+//! that attempt them and record the outcome. Everything a thread needs to
+//! resume lives in SQLite, so the threads may be stopped at any instant
+//! (the process ends, the host kills it) without losing a message.
+
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+
+use super::job::{self, Loaded};
+use super::schedule::{self, Verdict};
+use super::status::MessageStatus;
+use super::store::{self, AttemptRecord, Claimed, MigrateError, Transition};
+use super::{time, QueueError};
+use crate::http::{self, sign::unix_now, Request, Response};
+
+/// Delivery threads per directory: attempts in flight at once.
+pub const CONCURRENCY: usize = 8;
+
+/// How often an idle scheduler looks for work that other processes
+/// enqueued or that became due (its own process wakes it at once).
+pub const POLL_INTERVAL: Duration = Duration::from_millis(300);
+
+/// How often `wait_idle` looks at the database when nothing in this
+/// process signals progress (another process may be delivering).
+const IDLE_POLL: Duration = Duration::from_millis(100);
+
+/// Longest pause after repeated database failures.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Bytes of a response body kept with its attempt.
+pub const EXCERPT_BYTES: usize = 1024;
+
+/// Called with the final status of each message this process delivered or
+/// failed.
+pub type Listener = Arc<dyn Fn(&MessageStatus) + Send + Sync>;
+
+/// Work handed from the scheduler to the delivery threads.
+#[derive(Default)]
+struct Work {
+    queue: VecDeque<Claimed>,
+    /// Claimed and not yet recorded: queued plus being attempted.
+    in_flight: usize,
+    /// Set by whoever wants the scheduler to look now (enqueue, a freed
+    /// slot), so a wake-up sent while it is busy is not lost.
+    wake: bool,
+}
+
+/// State shared by every `Queue` handle of one directory and its threads.
+pub(crate) struct Shared {
+    pub dir: PathBuf,
+    pub db_path: PathBuf,
+    /// This worker's name in leases and attempts: process id and a random tag.
+    pub owner: String,
+    /// The connection of the API calls (enqueue, status, counts).
+    api: Mutex<Connection>,
+    work: Mutex<Work>,
+    work_ready: Condvar,
+    scheduler_wake: Condvar,
+    /// Bumped after every recorded outcome; `wait_idle` sleeps on it.
+    progress: Mutex<u64>,
+    progress_changed: Condvar,
+    listeners: Mutex<Vec<(u64, Listener)>>,
+    next_listener: AtomicU64,
+    /// Delivery threads actually started.
+    slots: Mutex<usize>,
+    /// Replaces each message's own lease length in this worker's claims
+    /// (tests that kill a worker and must not wait long for its leases).
+    lease_override: Option<Duration>,
+    stop: AtomicBool,
+}
+
+/// A poisoned lock only means another thread panicked while holding it; the
+/// data (queues, counters, a connection) is still usable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn backoff(failures: u32) -> Duration {
+    Duration::from_millis(100)
+        .saturating_mul(1u32 << failures.min(8))
+        .min(MAX_BACKOFF)
+}
+
+impl Shared {
+    /// Opens the database of `dir` (already created and canonical), makes
+    /// its tables ready and starts the threads.
+    pub fn start(
+        dir: PathBuf,
+        lease_override: Option<Duration>,
+    ) -> Result<Arc<Shared>, QueueError> {
+        let db_path = dir.join(store::DATABASE_FILE);
+        let db_error = |source| QueueError::Database {
+            path: db_path.clone(),
+            source,
+        };
+        let mut api = store::connect(&db_path).map_err(db_error)?;
+        store::migrate(&mut api).map_err(|e| match e {
+            MigrateError::Newer(found) => QueueError::NewerSchema {
+                path: db_path.clone(),
+                found,
+                supported: store::SCHEMA_VERSION,
+            },
+            MigrateError::Sqlite(e) => db_error(e),
+        })?;
+        let scheduler_conn = store::connect(&db_path).map_err(db_error)?;
+        let shared = Arc::new(Shared {
+            dir,
+            db_path: db_path.clone(),
+            owner: format!("{}-{:08x}", std::process::id(), random_u32()),
+            api: Mutex::new(api),
+            work: Mutex::new(Work::default()),
+            work_ready: Condvar::new(),
+            scheduler_wake: Condvar::new(),
+            progress: Mutex::new(0),
+            progress_changed: Condvar::new(),
+            listeners: Mutex::new(Vec::new()),
+            next_listener: AtomicU64::new(1),
+            slots: Mutex::new(0),
+            lease_override,
+            stop: AtomicBool::new(false),
+        });
+
+        // Delivery threads first: a scheduler without them would lease
+        // messages nobody attempts.
+        let mut started = 0;
+        let mut last_error = None;
+        for n in 1..=CONCURRENCY {
+            let me = Arc::clone(&shared);
+            match std::thread::Builder::new()
+                .name(format!("webhook1c-delivery-{n}"))
+                .spawn(move || run_delivery(&me))
+            {
+                Ok(_) => started += 1,
+                Err(e) => {
+                    log::warn!("delivery thread {n} did not start: {e}");
+                    last_error = Some(e);
+                }
+            }
+        }
+        *lock(&shared.slots) = started;
+        let scheduler = if started == 0 {
+            Err(last_error.unwrap_or_else(|| std::io::Error::other("no delivery thread")))
+        } else {
+            let me = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name("webhook1c-scheduler".into())
+                .spawn(move || run_scheduler(&me, scheduler_conn))
+        };
+        if let Err(e) = scheduler {
+            shared.stop();
+            return Err(QueueError::Thread(e));
+        }
+        Ok(shared)
+    }
+
+    /// Runs `f` on the API connection, naming the file in errors.
+    pub fn with_api<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, QueueError> {
+        f(&mut lock(&self.api)).map_err(|source| QueueError::Database {
+            path: self.db_path.clone(),
+            source,
+        })
+    }
+
+    /// Makes the scheduler look for due messages now.
+    pub fn wake_scheduler(&self) {
+        lock(&self.work).wake = true;
+        self.scheduler_wake.notify_one();
+    }
+
+    /// True once nothing of the directory is pending, false when `timeout`
+    /// passes first.
+    pub fn wait_idle(&self, timeout: Duration) -> Result<bool, QueueError> {
+        let start = Instant::now();
+        loop {
+            let seen = *lock(&self.progress);
+            if !self.with_api(|c| store::any_pending(c))? {
+                return Ok(true);
+            }
+            let elapsed = start.elapsed();
+            if elapsed >= timeout {
+                return Ok(false);
+            }
+            let step = (timeout - elapsed).min(IDLE_POLL);
+            let guard = lock(&self.progress);
+            if *guard == seen {
+                // Only the wake-up matters; a poisoned wait still waited.
+                let _ = self.progress_changed.wait_timeout(guard, step);
+            }
+        }
+    }
+
+    /// Registers `listener`; returns its key for [`Shared::unsubscribe`].
+    pub fn subscribe(&self, listener: Listener) -> u64 {
+        let key = self.next_listener.fetch_add(1, Ordering::Relaxed);
+        lock(&self.listeners).push((key, listener));
+        key
+    }
+
+    pub fn unsubscribe(&self, key: u64) {
+        lock(&self.listeners).retain(|(k, _)| *k != key);
+    }
+
+    /// Ends the threads after their current attempt. Messages they had
+    /// leased stay leased until the lease runs out, as after a crash.
+    pub fn stop(&self) {
+        {
+            // Set under the lock the threads wait with, so none misses it.
+            let _work = lock(&self.work);
+            self.stop.store(true, Ordering::SeqCst);
+        }
+        self.work_ready.notify_all();
+        self.scheduler_wake.notify_all();
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    fn bump_progress(&self) {
+        *lock(&self.progress) += 1;
+        self.progress_changed.notify_all();
+    }
+
+    fn notify(&self, status: &MessageStatus) {
+        // Call outside the lock: a listener may subscribe or unsubscribe.
+        let listeners: Vec<Listener> = lock(&self.listeners)
+            .iter()
+            .map(|(_, l)| Arc::clone(l))
+            .collect();
+        for listener in listeners {
+            // A listener's panic must not take the delivery thread with it.
+            if catch_unwind(AssertUnwindSafe(|| listener(status))).is_err() {
+                log::warn!("a delivery listener panicked on message {}", status.id);
+            }
+        }
+    }
+}
+
+fn random_u32() -> u32 {
+    (schedule::random_unit() * f64::from(u32::MAX)) as u32
+}
+
+/// Leases due messages whenever a delivery thread is free, then sleeps until
+/// woken (enqueue, a freed slot) or until the poll interval passes.
+fn run_scheduler(shared: &Shared, mut conn: Connection) {
+    let slots = *lock(&shared.slots);
+    let mut failures = 0u32;
+    while !shared.stopping() {
+        let free = slots.saturating_sub(lock(&shared.work).in_flight);
+        let mut pause = POLL_INTERVAL;
+        if free > 0 {
+            match store::claim(&mut conn, &shared.owner, free, shared.lease_override) {
+                Ok(batch) => {
+                    failures = 0;
+                    if !batch.is_empty() {
+                        let mut work = lock(&shared.work);
+                        work.in_flight += batch.len();
+                        work.queue.extend(batch);
+                        drop(work);
+                        shared.work_ready.notify_all();
+                    }
+                }
+                Err(e) => {
+                    failures += 1;
+                    pause = backoff(failures);
+                    log::warn!(
+                        "queue {}: cannot claim messages ({e}); trying again in {pause:?}",
+                        shared.dir.display()
+                    );
+                    // Mostly "busy", where a new connection changes nothing
+                    // but costs little; for a broken one it is the cure.
+                    if let Ok(fresh) = store::connect(&shared.db_path) {
+                        conn = fresh;
+                    }
+                }
+            }
+        }
+        let mut work = lock(&shared.work);
+        if !work.wake && !shared.stopping() {
+            work = match shared.scheduler_wake.wait_timeout(work, pause) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        work.wake = false;
+    }
+}
+
+/// Takes claimed messages one at a time and attempts them.
+fn run_delivery(shared: &Shared) {
+    let mut conn: Option<Connection> = None;
+    loop {
+        let claimed = {
+            let mut work = lock(&shared.work);
+            loop {
+                if shared.stopping() {
+                    return;
+                }
+                if let Some(claimed) = work.queue.pop_front() {
+                    break claimed;
+                }
+                work = match shared.work_ready.wait(work) {
+                    Ok(guard) => guard,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+            }
+        };
+        let id = claimed.id.clone();
+        if catch_unwind(AssertUnwindSafe(|| deliver(shared, &mut conn, claimed))).is_err() {
+            // A bug, not a delivery outcome: the lease runs out and the
+            // message is attempted again, so nothing is lost.
+            log::error!("delivery of message {id} panicked; it stays pending");
+            conn = None;
+        }
+        lock(&shared.work).in_flight -= 1;
+        shared.wake_scheduler();
+        shared.bump_progress();
+    }
+}
+
+/// One attempt of one claimed message, recorded.
+fn deliver(shared: &Shared, conn: &mut Option<Connection>, mut claimed: Claimed) {
+    let number = claimed.attempts.saturating_add(1);
+    let (record, transition, last_error) = match job::load(&claimed.job, claimed.body.take()) {
+        // Unreadable rows fail at once: no later attempt could read them.
+        Err(reason) => {
+            log::warn!("message {}: {reason}", claimed.id);
+            (None, Transition::Failed, reason)
+        }
+        Ok(loaded) => attempt(shared, &loaded, &claimed.id, number),
+    };
+    let changed = record_outcome(
+        shared,
+        conn,
+        &claimed,
+        record.as_ref(),
+        transition,
+        &last_error,
+    );
+    if changed && !matches!(transition, Transition::Retry(_)) {
+        let status = conn
+            .as_ref()
+            .and_then(|c| store::status(c, &claimed.id).ok().flatten());
+        if let Some(status) = status {
+            shared.notify(&status);
+        }
+    }
+}
+
+/// Sends one attempt and judges it.
+fn attempt(
+    shared: &Shared,
+    loaded: &Loaded,
+    id: &str,
+    number: u32,
+) -> (Option<AttemptRecord>, Transition, String) {
+    let request = attempt_request(loaded, id);
+    let started_at = time::now_ms();
+    let clock = Instant::now();
+    let outcome = http::send(&loaded.transport, &request);
+    let elapsed = clock.elapsed();
+    let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+    let verdict = schedule::decide(&outcome, number, &loaded.schedule, schedule::random_unit());
+    let (status, error, response) = match &outcome {
+        Ok(r) => (r.status, String::new(), excerpt(r)),
+        Err(e) => (0, e.to_string(), String::new()),
+    };
+    let shown = if error.is_empty() {
+        status.to_string()
+    } else {
+        error.clone()
+    };
+    let url = http::redact_url_str(&request.url);
+    log::debug!(
+        "{} {url} -> {shown} in {duration_ms} ms, attempt {number}, message {id}, {verdict:?}",
+        request.method.as_str(),
+    );
+    if let Some(file) = &loaded.log_file {
+        http::retry::audit_attempt(file, &request, &outcome, elapsed, number, id);
+    }
+    let transition = match verdict {
+        Verdict::Delivered => Transition::Delivered,
+        Verdict::Retry(pause) => Transition::Retry(time::after(time::now_ms(), pause)),
+        Verdict::Failed => Transition::Failed,
+    };
+    let record = AttemptRecord {
+        started_at,
+        duration_ms,
+        status,
+        error: error.clone(),
+        response,
+        worker: shared.owner.clone(),
+    };
+    (Some(record), transition, error)
+}
+
+/// The request of one attempt: the stored one with our `webhook-id` (and
+/// the signature headers with a fresh timestamp when signing), replacing
+/// any header of those names the job carried, and a bounded timeout.
+fn attempt_request(loaded: &Loaded, id: &str) -> Request {
+    let mut request = loaded.request.clone();
+    request.timeout = Some(job::attempt_timeout(&loaded.request));
+    let ours: Vec<(String, String)> = match &loaded.signer {
+        Some(signer) => {
+            let body = request.body.as_deref().unwrap_or_default();
+            signer.headers(id, unix_now(), body).into()
+        }
+        None => vec![("webhook-id".to_string(), id.to_string())],
+    };
+    request
+        .headers
+        .retain(|(name, _)| !ours.iter().any(|(h, _)| h.eq_ignore_ascii_case(name)));
+    request.headers.extend(ours);
+    request
+}
+
+/// The first [`EXCERPT_BYTES`] of the body as text.
+fn excerpt(response: &Response) -> String {
+    let cut = response.body.len().min(EXCERPT_BYTES);
+    let mut text = http::decode_text(
+        &response.body[..cut],
+        response.header("content-type").as_deref(),
+    );
+    if cut < response.body.len() && text.ends_with('\u{fffd}') {
+        // A character split by the cut, not one the server sent.
+        text.pop();
+    }
+    text
+}
+
+/// Writes the outcome, retrying while the database is busy or failing.
+/// Giving up is safe: the lease runs out and the message is attempted
+/// again (at least once, never lost).
+fn record_outcome(
+    shared: &Shared,
+    conn: &mut Option<Connection>,
+    claimed: &Claimed,
+    record: Option<&AttemptRecord>,
+    transition: Transition,
+    last_error: &str,
+) -> bool {
+    // Half the margin: the lease must still hold when we give up.
+    let give_up = Instant::now() + job::LEASE_MARGIN / 2;
+    let mut failures = 0u32;
+    loop {
+        let result = match conn {
+            Some(c) => store::finish(c, claimed, record, transition, last_error),
+            None => store::connect(&shared.db_path).and_then(|c| {
+                let c = conn.insert(c);
+                store::finish(c, claimed, record, transition, last_error)
+            }),
+        };
+        match result {
+            Ok(changed) => return changed,
+            Err(e) => {
+                failures += 1;
+                // A fresh connection next time, in case this one is broken.
+                *conn = None;
+                if Instant::now() >= give_up || shared.stopping() {
+                    log::warn!(
+                        "message {}: cannot record the attempt ({e}); it will be attempted again when its lease runs out",
+                        claimed.id
+                    );
+                    return false;
+                }
+                let pause = backoff(failures);
+                log::warn!(
+                    "message {}: cannot record the attempt ({e}); trying again in {pause:?}",
+                    claimed.id
+                );
+                std::thread::sleep(pause);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{sign::Signer, Method, Transport};
+
+    fn loaded(signer: Option<Signer>) -> Loaded {
+        let mut request = Request::new(Method::Post, "http://127.0.0.1:1/hook");
+        request.headers = vec![
+            ("X-Keep".into(), "1".into()),
+            ("Webhook-Id".into(), "stale".into()),
+        ];
+        request.body = Some(bytes::Bytes::from_static(b"{}"));
+        request.timeout = None;
+        Loaded {
+            request,
+            transport: Transport::default(),
+            signer,
+            schedule: vec![1],
+            log_file: None,
+        }
+    }
+
+    #[test]
+    fn every_attempt_carries_our_id_once() {
+        let request = attempt_request(&loaded(None), "m-1");
+        let ids: Vec<&str> = request
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("webhook-id"))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(ids, vec!["m-1"]);
+        assert!(request.headers.iter().any(|(n, _)| n == "X-Keep"));
+        assert_eq!(request.timeout, Some(job::MAX_ATTEMPT_TIMEOUT));
+
+        let signer = Signer::new("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
+        let signed = attempt_request(&loaded(Some(signer.clone())), "m-1");
+        let get = |name: &str| {
+            signed
+                .headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
+        assert_eq!(get("webhook-id"), "m-1");
+        let ts: u64 = get("webhook-timestamp").parse().unwrap();
+        assert_eq!(get("webhook-signature"), signer.signature("m-1", ts, b"{}"));
+    }
+
+    #[test]
+    fn excerpts_are_short_and_whole_characters() {
+        let body = "я".repeat(EXCERPT_BYTES); // two bytes each
+        let response = Response {
+            status: 200,
+            headers: vec![("content-type".into(), "text/plain; charset=utf-8".into())],
+            body: format!("x{body}").into_bytes(),
+        };
+        let text = excerpt(&response);
+        assert!(text.len() <= EXCERPT_BYTES);
+        assert!(text.starts_with("xя") && !text.ends_with('\u{fffd}'));
+        let short = Response {
+            body: b"ok".to_vec(),
+            ..response
+        };
+        assert_eq!(excerpt(&short), "ok");
+    }
+
+    #[test]
+    fn backoff_grows_to_a_cap() {
+        assert_eq!(backoff(0), Duration::from_millis(100));
+        assert_eq!(backoff(1), Duration::from_millis(200));
+        assert_eq!(backoff(40), MAX_BACKOFF);
+    }
+}
