@@ -1292,3 +1292,168 @@ get ErrorText",
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn queue_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("queue-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn enqueue_delivers_in_the_background_and_reports_each_outcome_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let flaky_calls = Arc::new(AtomicUsize::new(0));
+    let seen = flaky_calls.clone();
+    let server = TestServer::with_handler(None, move |r| match r.path() {
+        // The first attempt fails; the retry is delivered.
+        "/flaky" if seen.fetch_add(1, Ordering::SeqCst) == 0 => support::Reply::text(503, "busy"),
+        "/flaky" => support::Reply::text(200, "ok"),
+        _ => support::default_routes(r),
+    });
+    let dir = queue_dir("events");
+    let run = run_ru(&format!(
+        "set КаталогОчереди {dir}
+set РасписаниеПовторов {schedule}
+set СекретПодписи {secret}
+call ПоставитьВОчередь {flaky} {json} {empty} {doc_id}
+call Enqueue {flaky} {json} {empty} {doc_id}
+call Enqueue {gone} {json}
+call ДождатьсяОтправки 20
+sleep 0.5
+call СостояниеСообщения {doc_id}
+call QueueStatus
+call MessageStatus {unknown}
+get КаталогОчереди
+call Enqueue {flaky} {bad_json}
+call WaitForDelivery -1",
+        dir = q(&host::path(&dir)),
+        schedule = q("1,1"),
+        secret = q("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+        flaky = q(&server.url("/flaky")),
+        gone = q(&server.url("/status/410")),
+        json = q(r#"{"event":"document_posted","number":"00-000123"}"#),
+        empty = q(""),
+        doc_id = q("doc-7f3c2a"),
+        unknown = q("never-enqueued"),
+        bad_json = q("{oops"),
+    ));
+    assert_eq!(run.step(3).string(), "doc-7f3c2a");
+    assert_eq!(
+        run.step(4).string(),
+        "doc-7f3c2a",
+        "the same id adds nothing"
+    );
+    let generated = run.step(5).string();
+    assert!(generated.starts_with("msg_"), "{generated}");
+    assert_eq!(run.step(6).ok(), "bool true");
+    let status: serde_json::Value = serde_json::from_str(&run.step(8).string()).unwrap();
+    assert_eq!(status["id"], "doc-7f3c2a");
+    assert_eq!(status["state"], "delivered");
+    assert_eq!(status["attempts"], 2);
+    assert_eq!(status["status"], 200);
+    let counts: serde_json::Value = serde_json::from_str(&run.step(9).string()).unwrap();
+    assert_eq!(
+        counts,
+        serde_json::json!({"pending": 0, "delivered": 1, "failed": 1})
+    );
+    let unknown: serde_json::Value = serde_json::from_str(&run.step(10).string()).unwrap();
+    assert_eq!(unknown["state"], "unknown");
+    assert_eq!(run.step(11).string(), host::path(&dir));
+    assert!(
+        run.step(12).err().contains("некорректный JSON"),
+        "{}",
+        run.step(12).err()
+    );
+    assert!(
+        run.step(13).err().contains("не может быть отрицательным"),
+        "{}",
+        run.step(13).err()
+    );
+
+    // Two attempts of doc-7f3c2a with one webhook-id, one of the 410.
+    let requests = server.requests();
+    let flaky: Vec<_> = requests.iter().filter(|r| r.path() == "/flaky").collect();
+    assert_eq!(flaky.len(), 2);
+    assert!(flaky
+        .iter()
+        .all(|r| r.header("webhook-id") == Some("doc-7f3c2a")));
+    assert!(flaky.iter().all(|r| r
+        .header("webhook-signature")
+        .is_some_and(|s| s.starts_with("v1,"))));
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| r.path() == "/status/410")
+            .count(),
+        1,
+        "410 fails at once"
+    );
+
+    // Exactly one ExternalEvent per final outcome, from the worker thread.
+    let events: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("* event"))
+        .collect();
+    assert_eq!(events.len(), 2, "{}", run.stdout);
+    let delivered = events
+        .iter()
+        .find(|e| e.contains("\"Delivered\""))
+        .expect("a Delivered event");
+    assert!(
+        delivered.starts_with("* event \"Webhook1C\" \"Delivered\""),
+        "{delivered}"
+    );
+    assert!(
+        delivered.contains(r#"\"id\":\"doc-7f3c2a\""#),
+        "{delivered}"
+    );
+    let failed = events
+        .iter()
+        .find(|e| e.contains("\"Failed\""))
+        .expect("a Failed event");
+    assert!(
+        failed.contains(&generated) && failed.contains(r#"\"status\":410"#),
+        "{failed}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn destroying_the_object_mid_delivery_neither_crashes_nor_loses_the_message() {
+    let server = TestServer::http();
+    let dir = queue_dir("destroy");
+    let script = |extra: &str| {
+        format!(
+            "set QueueDirectory {dir}
+set Timeout 1
+{extra}",
+            dir = q(&host::path(&dir)),
+        )
+    };
+    // The first attempt hangs past its timeout while the object is
+    // destroyed and the host exits.
+    let first = run_en(&script(&format!(
+        "call Enqueue {slow} {json} {empty} {id}
+sleep 0.3
+new
+set QueueDirectory {dir}
+call QueueStatus",
+        dir = q(&host::path(&dir)),
+        slow = q(&server.url("/slow/3000")),
+        json = q(r#"{"n":1}"#),
+        empty = q(""),
+        id = q("in-flight-1"),
+    )));
+    assert_eq!(first.step(2).string(), "in-flight-1");
+    let counts: serde_json::Value = serde_json::from_str(&first.step(6).string()).unwrap();
+    assert_eq!(counts["pending"], 1, "still queued: {counts}");
+    // A later process still finds it pending (its lease keeps it from being
+    // attempted twice at once).
+    let second = run_en(&script(&format!("call MessageStatus {}", q("in-flight-1"))));
+    let status: serde_json::Value = serde_json::from_str(&second.step(2).string()).unwrap();
+    assert_eq!(status["state"], "pending", "{status}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

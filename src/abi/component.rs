@@ -6,7 +6,7 @@
 use std::ffi::{c_long, c_void};
 use std::mem::offset_of;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::connection::Connection;
 use super::guard::{guard, panic_message};
@@ -211,7 +211,10 @@ unsafe extern "system" fn init(this: *mut c_void, disp: *mut c_void) -> bool {
         // SAFETY: `disp` is the host's connection object (or NULL), alive
         // until Done.
         let connection = unsafe { Connection::from_raw(disp) };
-        c.lock().connection = connection;
+        let mut state = c.lock();
+        state.connection = connection;
+        let sink = connection.map(|c| Arc::new(c) as Arc<dyn crate::host::EventSink>);
+        state.client.set_event_sink(sink);
         connection.is_some()
     })
 }
@@ -235,6 +238,7 @@ unsafe extern "system" fn done(this: *mut c_void) {
         // The host's objects may go away after Done: forget them.
         let mut state = c.lock();
         state.connection = None;
+        state.client.set_event_sink(None);
     })
 }
 

@@ -89,3 +89,9 @@ impl Connection {
         }
     }
 }
+
+impl crate::host::EventSink for Connection {
+    fn external_event(&self, source: &str, message: &str, data: &str) -> bool {
+        Connection::external_event(self, source, message, data)
+    }
+}

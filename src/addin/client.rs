@@ -2,19 +2,25 @@
 //! its own settings and last response; connections come from the process-wide
 //! pool in `http`.
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 
 use super::args::{self, Body};
 use super::errors::{CallError, Target};
-use crate::host::{Lang, Value};
+use super::events::EventRelay;
+use crate::host::{EventSink, Lang, Value};
 use crate::http::{self, Method, Request, Response};
+use crate::queue::{self, Job, Queue};
 
 pub const DEFAULT_TIMEOUT: f64 = 30.0;
 pub const DEFAULT_CONNECT_TIMEOUT: f64 = 10.0;
 pub const DEFAULT_MAX_RESPONSE_SIZE: f64 = 64.0 * 1024.0 * 1024.0;
 pub const DEFAULT_RETRY_DELAY: f64 = 1.0;
+/// WaitForDelivery's default limit, in seconds.
+pub const DEFAULT_WAIT_SECONDS: f64 = 30.0;
 /// More extra attempts than this is a mistake, not a policy.
 pub const MAX_RETRY_COUNT: f64 = 100.0;
 pub const DEFAULT_RETRY_SCHEDULE: &str = "5,300,1800,7200,18000,36000,36000";
@@ -26,8 +32,8 @@ const BINARY_TYPE: &str = "application/octet-stream";
 /// Shown instead of a secret in readable properties.
 pub const MASK: &str = "***";
 
-/// One add-in object's state.
-#[derive(Debug)]
+/// One add-in object's state. No `Debug`: it holds the password and the
+/// signing secret.
 pub struct Client {
     pub lang: Lang,
     pub(crate) transport: http::Transport,
@@ -42,6 +48,11 @@ pub struct Client {
     pub(crate) retry_delay: f64,
     pub(crate) signer: Option<http::sign::Signer>,
     pub(crate) log_file: String,
+    /// The secret text (for queued jobs, which sign in the worker); never
+    /// readable.
+    pub(crate) signing_secret: String,
+    pub(crate) queue_directory: String,
+    pub(crate) events: EventRelay,
     pub(crate) last: Response,
     pub(crate) error_text: String,
 }
@@ -65,6 +76,9 @@ impl Default for Client {
             retry_delay: DEFAULT_RETRY_DELAY,
             signer: None,
             log_file: String::new(),
+            signing_secret: String::new(),
+            queue_directory: String::new(),
+            events: EventRelay::default(),
             last: Response::default(),
             error_text: String::new(),
         }
@@ -292,6 +306,7 @@ impl Client {
                     .map_err(|_| CallError::InvalidSecret { target })?,
             )
         };
+        self.signing_secret = secret.trim().to_string();
         Ok(())
     }
 
@@ -382,15 +397,17 @@ impl Client {
         self.last = Response::default();
     }
 
-    fn execute(
-        &mut self,
+    /// The request a call describes: URL, object and per-call headers,
+    /// body and its type, Basic credentials, limits.
+    fn build_request(
+        &self,
         method: Method,
         url: &Value,
         body: Body,
         default_type: &str,
         content_type: &Value,
         call_headers: &Value,
-    ) -> Result<Value, CallError> {
+    ) -> Result<Request, CallError> {
         let url = args::string(url, Target::param("URL", "URL"))?;
         let content_type =
             args::optional_string(content_type, Target::param("ContentType", "ТипСодержимого"))?;
@@ -428,14 +445,31 @@ impl Client {
         request.timeout = duration(self.timeout);
         request.max_response_size =
             (self.max_response_size > 0.0).then_some(self.max_response_size as u64);
+        Ok(request)
+    }
 
+    fn log_file_path(&self) -> Option<PathBuf> {
+        let file = self.log_file.trim();
+        (!file.is_empty()).then(|| PathBuf::from(file))
+    }
+
+    fn execute(
+        &mut self,
+        method: Method,
+        url: &Value,
+        body: Body,
+        default_type: &str,
+        content_type: &Value,
+        call_headers: &Value,
+    ) -> Result<Value, CallError> {
+        let request =
+            self.build_request(method, url, body, default_type, content_type, call_headers)?;
         let policy = http::retry::RetryPolicy {
             extra_attempts: self.retry_count,
             first_delay: Duration::from_secs_f64(self.retry_delay),
         };
         let message_id = http::sign::new_message_id();
-        let log_file = (!self.log_file.trim().is_empty())
-            .then(|| std::path::PathBuf::from(self.log_file.trim()));
+        let log_file = self.log_file_path();
         let how = http::retry::Attempts {
             policy,
             signer: self.signer.as_ref(),
@@ -448,6 +482,100 @@ impl Client {
         self.error_text.clear();
         self.last = response;
         Ok(Value::string(&self.last.text()))
+    }
+}
+
+impl Client {
+    // ---- the delivery queue ------------------------------------------------
+
+    /// The QueueDirectory in effect: the property, or the per-user default.
+    pub fn queue_directory(&self) -> PathBuf {
+        let dir = self.queue_directory.trim();
+        if dir.is_empty() {
+            queue::default_directory()
+        } else {
+            PathBuf::from(dir)
+        }
+    }
+
+    pub fn set_queue_directory(&mut self, value: &Value, target: Target) -> Result<(), CallError> {
+        self.queue_directory = args::string(value, target)?;
+        Ok(())
+    }
+
+    fn queue(&self) -> Result<Queue, CallError> {
+        Queue::open(&self.queue_directory()).map_err(CallError::Queue)
+    }
+
+    /// Enqueue(URL, Json, [Headers], [MessageId]).
+    pub fn enqueue(
+        &mut self,
+        url: &Value,
+        json: &Value,
+        headers: &Value,
+        message_id: &Value,
+    ) -> Result<Value, CallError> {
+        let target = Target::param("Json", "Json");
+        let text = args::string(json, target)?;
+        args::check_json(&text, target)?;
+        let id = args::optional_string(
+            message_id,
+            Target::param("MessageId", "ИдентификаторСообщения"),
+        )?;
+        let request = self.build_request(
+            Method::Post,
+            url,
+            Body::Text(text),
+            JSON_TYPE,
+            &Value::Empty,
+            headers,
+        )?;
+        let schedule = parse_schedule(&self.retry_schedule)
+            .unwrap_or_else(|| queue::DEFAULT_SCHEDULE.to_vec());
+        let job = Job {
+            id: id.trim().to_string(),
+            request,
+            transport: self.transport.clone(),
+            signing_secret: self.signer.is_some().then(|| self.signing_secret.clone()),
+            schedule,
+            log_file: self.log_file_path(),
+        };
+        let queue = self.queue()?;
+        let id = queue.enqueue(job).map_err(CallError::Queue)?;
+        self.events.watch(&queue, &id);
+        Ok(Value::string(&id))
+    }
+
+    /// MessageStatus(MessageId): the status JSON.
+    pub fn message_status(&self, id: &Value) -> Result<Value, CallError> {
+        let id = args::string(id, Target::param("MessageId", "ИдентификаторСообщения"))?;
+        let status = self.queue()?.status(id.trim()).map_err(CallError::Queue)?;
+        Ok(Value::string(&status.to_json()))
+    }
+
+    /// QueueStatus(): counts by state for the whole directory.
+    pub fn queue_status(&self) -> Result<Value, CallError> {
+        let counts = self.queue()?.counts().map_err(CallError::Queue)?;
+        Ok(Value::string(&counts.to_json()))
+    }
+
+    /// WaitForDelivery([TimeoutSeconds]): true when nothing is pending.
+    pub fn wait_for_delivery(&self, timeout: &Value) -> Result<Value, CallError> {
+        let target = Target::param("TimeoutSeconds", "ТаймаутСекунд");
+        let seconds = match timeout {
+            Value::Empty => DEFAULT_WAIT_SECONDS,
+            other => args::seconds(other, target)?,
+        };
+        let idle = self
+            .queue()?
+            .wait_idle(Duration::from_secs_f64(seconds))
+            .map_err(CallError::Queue)?;
+        Ok(Value::Bool(idle))
+    }
+
+    /// Where ExternalEvent goes (the host's connection), or None after Done.
+    pub fn set_event_sink(&self, sink: Option<Arc<dyn EventSink>>) {
+        self.events.set_sink(sink);
     }
 }
 

@@ -118,6 +118,8 @@ pub enum CallError {
     },
     /// The HTTP core failed.
     Http(http::Error),
+    /// The delivery queue failed.
+    Queue(crate::queue::QueueError),
     /// A result too large to hand to the host (more than 4 GiB).
     ResultTooLarge,
     /// The host gave no memory manager, so no string can be returned.
@@ -250,6 +252,7 @@ impl CallError {
                 ),
             },
             CallError::Http(e) => http_text(e, lang),
+            CallError::Queue(e) => queue_text(e, lang),
             CallError::ResultTooLarge => lang
                 .pick(
                     "the result is too large to return to 1C (more than 4 GiB)",
@@ -351,5 +354,31 @@ fn http_text(e: &http::Error, lang: Lang) -> String {
         E::Transfer { url, detail } => {
             format!("соединение с {url} прервалось во время передачи: {detail}")
         }
+    }
+}
+
+/// Queue errors: English from the queue's Display, Russian here.
+fn queue_text(e: &crate::queue::QueueError, lang: Lang) -> String {
+    use crate::queue::QueueError as Q;
+    if lang == Lang::En {
+        return e.to_string();
+    }
+    match e {
+        Q::Directory { path, source } => {
+            format!("не удалось открыть каталог очереди \"{}\": {source}", path.display())
+        }
+        Q::Database { path, source } => {
+            format!("ошибка базы данных очереди \"{}\": {source}", path.display())
+        }
+        Q::NewerSchema { path, .. } => format!(
+            "база очереди \"{}\" создана более новой версией Webhook1C",
+            path.display()
+        ),
+        Q::InvalidId { id } => format!(
+            "недопустимый ИдентификаторСообщения \"{id}\": не более 256 символов, без переводов строк"
+        ),
+        Q::InvalidRequest(e) => http_text(e, lang),
+        Q::InvalidSecret => "СекретПодписи: после префикса whsec_ секрет должен быть в base64".into(),
+        Q::Thread(e) => format!("не удалось запустить поток доставки: {e}"),
     }
 }

@@ -187,6 +187,12 @@ static PROPERTIES: &[Property] = &[
         set: Some(Client::set_retry_schedule),
     },
     Property {
+        en: "QueueDirectory",
+        ru: "КаталогОчереди",
+        get: Some(|c| text(&c.queue_directory().to_string_lossy())),
+        set: Some(Client::set_queue_directory),
+    },
+    Property {
         en: "StatusCode",
         ru: "КодСостояния",
         get: Some(|c| Value::Int(c.last.status.into())),
@@ -288,6 +294,43 @@ static PRODUCT_METHODS: &[Method] = &[
         params: &[],
         returns: true,
         call: |c, _| Ok(c.response_binary()),
+    },
+    Method {
+        en: "Enqueue",
+        ru: "ПоставитьВОчередь",
+        params: &[
+            required("URL", "URL"),
+            required("Json", "Json"),
+            optional("Headers", "Заголовки", NO_HEADERS),
+            optional("MessageId", "ИдентификаторСообщения", Default::Str("")),
+        ],
+        returns: true,
+        call: |c, a| c.enqueue(&a[0], &a[1], &a[2], &a[3]),
+    },
+    Method {
+        en: "MessageStatus",
+        ru: "СостояниеСообщения",
+        params: &[required("MessageId", "ИдентификаторСообщения")],
+        returns: true,
+        call: |c, a| c.message_status(&a[0]),
+    },
+    Method {
+        en: "QueueStatus",
+        ru: "СостояниеОчереди",
+        params: &[],
+        returns: true,
+        call: |c, _| c.queue_status(),
+    },
+    Method {
+        en: "WaitForDelivery",
+        ru: "ДождатьсяОтправки",
+        params: &[optional(
+            "TimeoutSeconds",
+            "ТаймаутСекунд",
+            Default::Number(30),
+        )],
+        returns: true,
+        call: |c, a| c.wait_for_delivery(&a[0]),
     },
 ];
 
@@ -448,6 +491,7 @@ mod tests {
             ("RetryDelay", "ЗадержкаПовтора", true, true),
             ("SigningSecret", "СекретПодписи", false, true),
             ("LogFile", "ФайлЖурнала", true, true),
+            ("QueueDirectory", "КаталогОчереди", true, true),
             ("RetrySchedule", "РасписаниеПовторов", true, true),
             ("StatusCode", "КодСостояния", true, false),
             ("ResponseBody", "ТелоОтвета", true, false),

@@ -5,6 +5,7 @@
 mod args;
 pub mod client;
 pub mod errors;
+pub mod events;
 pub mod members;
 
 pub use client::Client;

@@ -8,3 +8,10 @@ pub mod wstr;
 
 pub use lang::Lang;
 pub use value::{DateTime, Value};
+
+/// Where ExternalEvent goes: the host's connection, as a safe handle that
+/// may be used from any thread while the object lives.
+pub trait EventSink: Send + Sync {
+    /// `ExternalEvent(source, message, data)`; false if the host refused.
+    fn external_event(&self, source: &str, message: &str, data: &str) -> bool;
+}

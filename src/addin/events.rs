@@ -1,0 +1,71 @@
+//! ExternalEvent for queued messages: each final outcome (delivered or
+//! failed) of a message this object enqueued is sent once to this object's
+//! host connection, from the worker thread that settled it.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use crate::host::EventSink;
+use crate::queue::{Queue, State, Subscription};
+
+/// `source` of every ExternalEvent.
+pub const EVENT_SOURCE: &str = "Webhook1C";
+
+type Slot = Arc<Mutex<Option<Arc<dyn EventSink>>>>;
+
+/// The object's side of the queue's outcome notifications.
+#[derive(Default)]
+pub struct EventRelay {
+    /// The host connection; cleared on Done. Held locked while an event is
+    /// sent, so clearing it waits for an event in flight.
+    sink: Slot,
+    /// Messages this object enqueued and has not heard the end of.
+    ids: Arc<Mutex<HashSet<String>>>,
+    subscription: Option<(PathBuf, Subscription)>,
+}
+
+impl EventRelay {
+    pub fn set_sink(&self, sink: Option<Arc<dyn EventSink>>) {
+        *self.sink.lock().unwrap_or_else(|p| p.into_inner()) = sink;
+    }
+
+    /// Remembers `id` and makes sure this object hears `queue`'s outcomes.
+    pub fn watch(&mut self, queue: &Queue, id: &str) {
+        self.ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_string());
+        let dir = queue.directory().to_path_buf();
+        if self.subscription.as_ref().is_some_and(|(d, _)| *d == dir) {
+            return;
+        }
+        let (sink, ids) = (self.sink.clone(), self.ids.clone());
+        let subscription = queue.subscribe(Arc::new(move |status| {
+            let mine = ids
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&status.id);
+            if !mine {
+                return;
+            }
+            let message = if status.state == State::Delivered {
+                "Delivered"
+            } else {
+                "Failed"
+            };
+            if let Some(sink) = sink.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                sink.external_event(EVENT_SOURCE, message, &status.to_json());
+            }
+        }));
+        self.subscription = Some((dir, subscription));
+    }
+}
+
+impl Drop for EventRelay {
+    fn drop(&mut self) {
+        // The connection is the host's: no event may use it after the
+        // object is gone.
+        self.set_sink(None);
+    }
+}
