@@ -1422,7 +1422,7 @@ call WaitForDelivery -1",
 }
 
 #[test]
-fn destroying_the_object_mid_delivery_neither_crashes_nor_loses_the_message() {
+fn destroying_the_object_or_unloading_mid_delivery_neither_crashes_nor_loses_the_message() {
     let server = TestServer::http();
     let dir = queue_dir("destroy");
     let script = |extra: &str| {
@@ -1434,11 +1434,12 @@ set Timeout 1
         )
     };
     // The first attempt hangs past its timeout while the object is
-    // destroyed and the host exits.
+    // destroyed, the library unloaded and loaded again, and the host exits.
     let first = run_en(&script(&format!(
         "call Enqueue {slow} {json} {empty} {id}
 sleep 0.3
 new
+reload
 set QueueDirectory {dir}
 call QueueStatus",
         dir = q(&host::path(&dir)),
@@ -1448,7 +1449,7 @@ call QueueStatus",
         id = q("in-flight-1"),
     )));
     assert_eq!(first.step(2).string(), "in-flight-1");
-    let counts: serde_json::Value = serde_json::from_str(&first.step(6).string()).unwrap();
+    let counts: serde_json::Value = serde_json::from_str(&first.step(7).string()).unwrap();
     assert_eq!(counts["pending"], 1, "still queued: {counts}");
     // A later process still finds it pending (its lease keeps it from being
     // attempted twice at once).

@@ -241,16 +241,20 @@ pub fn run(lang: &str, script: &str) -> HostRun {
     run_with(&["--lang", lang], script)
 }
 
-/// Runs the host with extra options before the library path.
-pub fn run_with(options: &[&str], script: &str) -> HostRun {
+/// Writes `script` to a file of its own for one host run.
+fn script_file(script: &str) -> PathBuf {
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c-host");
     std::fs::create_dir_all(&dir).expect("script dir");
-    let script_path = dir.join(format!(
-        "script-{}-{:?}.txt",
-        std::process::id(),
-        std::thread::current().id()
-    ));
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let script_path = dir.join(format!("script-{}-{n}.txt", std::process::id()));
     std::fs::write(&script_path, script).expect("write script");
+    script_path
+}
+
+/// The host command for one run: the native ASan build or the command from
+/// `WEBHOOK1C_HOST_CMD`, with options, the script file and the library.
+fn command(options: &[&str], script_path: &Path) -> Command {
     let mut command = match host_command_words() {
         Some(words) => {
             let mut command = Command::new(&words[0]);
@@ -271,12 +275,33 @@ pub fn run_with(options: &[&str], script: &str) -> HostRun {
             command
         }
     };
-    let output = command
+    command
         .args(options)
         .arg("--script")
-        .arg(path(&script_path))
+        .arg(path(script_path))
         .arg(path(&library()))
-        .stdin(Stdio::null())
+        .stdin(Stdio::null());
+    command
+}
+
+/// Starts the host in the background (for tests that kill it); its output
+/// goes to `output`.
+pub fn spawn(options: &[&str], script: &str, output: &Path) -> std::process::Child {
+    let script_path = script_file(script);
+    let log = std::fs::File::create(output).expect("host output file");
+    let err = log.try_clone().expect("host output file");
+    command(options, &script_path)
+        .stdout(log)
+        .stderr(err)
+        .spawn()
+        .expect("start the host")
+}
+
+/// Runs the host with extra options before the library path.
+pub fn run_with(options: &[&str], script: &str) -> HostRun {
+    let script_path = script_file(script);
+    let mut command = command(options, &script_path);
+    let output = command
         .output()
         .unwrap_or_else(|e| panic!("cannot run the host {:?}: {e}", command.get_program()));
     let _ = std::fs::remove_file(&script_path);

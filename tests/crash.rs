@@ -1,0 +1,190 @@
+//! Nothing accepted by Enqueue is lost: C hosts (each a "1C process")
+//! enqueue and deliver 1,000 messages and are killed with SIGKILL at random
+//! moments, during Enqueue and during delivery; restarted hosts finish the
+//! work. Then two hosts share one QueueDirectory without kills and deliver
+//! each message exactly once. Figures are printed for the record.
+
+mod support;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use support::host::{self, q};
+use support::{Recorded, Reply, TestServer};
+
+const MESSAGES: usize = 1000;
+const KILLS: usize = 6;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("crash-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Enqueues messages `range` (idempotently, by id) and waits for delivery.
+fn script(queue: &Path, url: &str, range: std::ops::Range<usize>, wait: u32) -> String {
+    let mut script = format!(
+        "set QueueDirectory {}\nset RetrySchedule {}\nset Timeout 2\n",
+        q(&host::path(queue)),
+        q("1,1,1,1,1,1,1,1,1,1")
+    );
+    for i in range {
+        script += &format!(
+            "call Enqueue {} {} {} {}\n",
+            q(url),
+            q(&format!("{{\"n\":{i},\"id\":\"m-{i:04}\"}}")),
+            q(""),
+            q(&format!("m-{i:04}"))
+        );
+    }
+    script += &format!("call WaitForDelivery {wait}\ncall QueueStatus\n");
+    script
+}
+
+/// Seconds-resolution pseudo-random numbers; the assertions hold for any.
+struct Jitter(u64);
+impl Jitter {
+    fn next_ms(&mut self, low: u64, high: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        low + self.0 % (high - low)
+    }
+}
+
+/// Every request's webhook-id and the id inside its body.
+fn ids(requests: &[Recorded]) -> Vec<(String, String)> {
+    requests
+        .iter()
+        .map(|r| {
+            let body: serde_json::Value = serde_json::from_slice(&r.body).expect("JSON body");
+            (
+                r.header("webhook-id").unwrap_or_default().to_string(),
+                body["id"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn killed_hosts_lose_nothing_and_restarted_hosts_finish() {
+    let server = TestServer::with_handler(None, |r| Reply::new(200).with_body(r.body.clone()));
+    let dir = scratch("kills");
+    let queue = dir.join("queue");
+    let url = server.url("/hook");
+    let full = script(&queue, &url, 0..MESSAGES, 120);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    let mut jitter = Jitter(seed);
+    let mut kills = Vec::new();
+    let started = Instant::now();
+    for k in 0..KILLS {
+        let output = dir.join(format!("host-{k}.txt"));
+        let mut child = host::spawn(&["--lang", "en"], &full, &output);
+        // The first kills land while the host is still enqueueing; the later
+        // ones once the server is receiving, i.e. during delivery.
+        if k >= KILLS / 2 {
+            let before = server.request_count();
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while server.request_count() == before && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(jitter.next_ms(100, 900)));
+        let enqueued = std::fs::read_to_string(&output)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("= string \"m-"))
+            .count();
+        let received = server.request_count();
+        child.kill().expect("SIGKILL");
+        let _ = child.wait();
+        kills.push((enqueued, received));
+    }
+    // A host that is left alone finishes: leases of killed hosts run out
+    // (Timeout 2 s + margin), every message is delivered.
+    let last = host::run("en", &full);
+    last.assert_clean();
+    let counts: serde_json::Value =
+        serde_json::from_str(&last.steps.last().unwrap().string()).unwrap();
+    assert_eq!(
+        counts,
+        serde_json::json!({"pending": 0, "delivered": MESSAGES, "failed": 0}),
+        "{}",
+        last.stdout
+    );
+
+    let requests = server.requests();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (webhook_id, body_id) in ids(&requests) {
+        assert_eq!(
+            webhook_id, body_id,
+            "a duplicate must carry its message's webhook-id"
+        );
+        *seen.entry(body_id).or_default() += 1;
+    }
+    let lost: Vec<String> = (0..MESSAGES)
+        .map(|i| format!("m-{i:04}"))
+        .filter(|id| !seen.contains_key(id))
+        .collect();
+    let duplicates: usize = seen.values().map(|n| n - 1).sum();
+    eprintln!(
+        "crash test: {MESSAGES} messages, {} kills (enqueued/received when killed: {kills:?}), \
+         {} requests, {} lost, {duplicates} duplicates, {:.1} s, seed {seed}",
+        kills.len(),
+        requests.len(),
+        lost.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(lost.is_empty(), "lost: {lost:?}");
+    assert_eq!(seen.len(), MESSAGES);
+    assert!(
+        kills.iter().any(|&(_, received)| received == 0) || kills[0].0 < MESSAGES,
+        "a kill during Enqueue"
+    );
+    assert!(
+        kills.iter().any(|&(_, received)| received > 0),
+        "a kill during delivery"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn two_hosts_sharing_a_queue_directory_deliver_each_message_once() {
+    const SHARED: usize = 300;
+    let server = TestServer::with_handler(None, |r| Reply::new(200).with_body(r.body.clone()));
+    let dir = scratch("shared");
+    let queue = dir.join("queue");
+    let url = server.url("/hook");
+    // Each host enqueues half and waits for the whole directory.
+    let a = script(&queue, &url, 0..SHARED / 2, 60);
+    let b = script(&queue, &url, SHARED / 2..SHARED, 60);
+    let first = std::thread::spawn(move || host::run("en", &a));
+    let second = host::run("en", &b);
+    let first = first.join().unwrap();
+    for run in [&first, &second] {
+        run.assert_clean();
+        assert_eq!(
+            run.steps[run.steps.len() - 2].ok(),
+            "bool true",
+            "{}",
+            run.stdout
+        );
+    }
+    let requests = server.requests();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (webhook_id, body_id) in ids(&requests) {
+        assert_eq!(webhook_id, body_id);
+        *seen.entry(body_id).or_default() += 1;
+    }
+    assert_eq!(seen.len(), SHARED, "none lost");
+    let twice: Vec<_> = seen.iter().filter(|(_, &n)| n > 1).collect();
+    assert!(twice.is_empty(), "delivered more than once: {twice:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
