@@ -17,6 +17,7 @@
 pub mod abi;
 pub mod addin;
 pub mod audit;
+mod calendar;
 mod exports;
 pub mod host;
 pub mod http;

@@ -197,18 +197,9 @@ fn from_ole_date(date: f64) -> DateTime {
 }
 
 fn civil_from_days(days_since_epoch: i64, seconds: u32) -> DateTime {
-    // Howard Hinnant's civil_from_days.
-    let z = days_since_epoch + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+    let (year, month, day) = crate::calendar::civil_from_days(days_since_epoch);
     DateTime {
-        year,
+        year: i32::try_from(year).unwrap_or(i32::MAX),
         month,
         day,
         hour: seconds / 3600,
@@ -218,13 +209,7 @@ fn civil_from_days(days_since_epoch: i64, seconds: u32) -> DateTime {
 }
 
 fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
-    let y = i64::from(year) - i64::from(month <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    crate::calendar::days_from_civil(year.into(), month, day)
 }
 
 #[cfg(test)]
