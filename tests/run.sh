@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Webhook1C test:
-#   1. cargo fmt --check and cargo clippy -D warnings;
+#   1. cargo fmt --check, bslfmt --check over the 1C samples (bslfmt from
+#      PyPI, into target/py-venv) and cargo clippy -D warnings;
 #   2. cargo test: unit tests, the HTTP core against local servers, the
 #      export table, and the C host that plays 1C (built with -Wall -Wextra
 #      -Werror, run under AddressSanitizer) against local HTTP, HTTPS, mTLS,
@@ -49,8 +50,21 @@ if [ ! -x target/py-venv/bin/python ] || ! target/py-venv/bin/python -c 'import 
     target/py-venv/bin/pip install -q standardwebhooks
 fi
 
+# The 1C code formatter (PyPI) for the .bsl files of 1c-samples/, pinned so
+# that a new release cannot change what counts as formatted.
+bslfmt_version=0.27.0
+if ! target/py-venv/bin/bslfmt --version 2>/dev/null | grep -qx "bslfmt $bslfmt_version"; then
+    step "installing bslfmt $bslfmt_version into target/py-venv"
+    [ -x target/py-venv/bin/python ] || python3 -m venv target/py-venv
+    target/py-venv/bin/pip install -q "bslfmt==$bslfmt_version"
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
+
+step "bslfmt --check: the 1C samples are formatted as bslfmt formats them"
+mapfile -d '' bsl_files < <(find 1c-samples -name '*.bsl' -print0 | sort -z)
+target/py-venv/bin/bslfmt --check --diff -- "${bsl_files[@]}"
 
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
