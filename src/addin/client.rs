@@ -173,24 +173,7 @@ impl Client {
         let value = args::string(value, target)?;
         let trimmed = value.trim();
         if !trimmed.is_empty() {
-            let bad = |detail: String| {
-                CallError::Http(http::Error::Setting {
-                    setting: http::Setting::Proxy,
-                    detail,
-                })
-            };
-            let url = reqwest::Url::parse(trimmed).map_err(|e| {
-                bad(format!(
-                    "invalid proxy URL \"{}\": {e}",
-                    http::redact_url_str(trimmed)
-                ))
-            })?;
-            if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") {
-                return Err(bad(format!(
-                    "unsupported proxy scheme \"{}\": use http, https, socks5 or socks5h",
-                    url.scheme()
-                )));
-            }
+            http::parse_proxy(trimmed)?;
         }
         self.transport.proxy = trimmed.to_string();
         Ok(())

@@ -13,6 +13,7 @@ mod tls;
 mod url;
 
 pub use error::{seconds as format_seconds, ConnectCause, Error, Setting, TimeoutPhase, TlsCause};
+pub use pool::parse_proxy;
 pub use request::{send, validate_header, Method, Request};
 pub use response::{decode_text, Response};
 pub use settings::Transport;

@@ -81,21 +81,35 @@ fn build(transport: &Transport) -> Result<Client, Error> {
     })
 }
 
-fn proxy(value: &str) -> Result<reqwest::Proxy, Error> {
-    let shown = super::redact_url_str(value.trim());
+/// Checks a Proxy value: a URL with an http, https, socks5 or socks5h
+/// scheme. Used when the 1C code sets Proxy and when a client is built.
+pub fn parse_proxy(value: &str) -> Result<reqwest::Url, Error> {
     let bad = |detail: String| Error::Setting {
         setting: Setting::Proxy,
         detail,
     };
-    let url = reqwest::Url::parse(value.trim())
-        .map_err(|e| bad(format!("invalid proxy URL \"{shown}\": {e}")))?;
-    match url.scheme() {
-        "http" | "https" | "socks5" | "socks5h" => {}
-        other => {
-            return Err(bad(format!(
-                "unsupported proxy scheme \"{other}\" in \"{shown}\": use http, https, socks5 or socks5h"
-            )))
-        }
+    let url = reqwest::Url::parse(value.trim()).map_err(|e| {
+        bad(format!(
+            "invalid proxy URL \"{}\": {e}",
+            super::redact_url_str(value.trim())
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") {
+        return Err(bad(format!(
+            "unsupported proxy scheme \"{}\": use http, https, socks5 or socks5h",
+            url.scheme()
+        )));
     }
-    reqwest::Proxy::all(url).map_err(|e| bad(format!("invalid proxy \"{shown}\": {e}")))
+    Ok(url)
+}
+
+fn proxy(value: &str) -> Result<reqwest::Proxy, Error> {
+    let url = parse_proxy(value)?;
+    reqwest::Proxy::all(url).map_err(|e| Error::Setting {
+        setting: Setting::Proxy,
+        detail: format!(
+            "invalid proxy \"{}\": {e}",
+            super::redact_url_str(value.trim())
+        ),
+    })
 }
