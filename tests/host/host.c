@@ -655,6 +655,24 @@ static int cmd_echo(session *s, const command *c)
     return CONTINUE;
 }
 
+/* rss: the resident memory of the whole process (host and add-in), so a
+ * script can see what a call left behind. */
+static int cmd_rss(session *s, const command *c)
+{
+    (void)s;
+    if (c->count != 1) {
+        command_error("usage: rss");
+        return CONTINUE;
+    }
+    long long kb = host_rss_kb();
+    if (kb < 0) {
+        command_error("rss: the resident memory size cannot be read on this system");
+        return CONTINUE;
+    }
+    out_line("# rss_kb=%lld", kb);
+    return CONTINUE;
+}
+
 static const struct {
     const char *name;
     int (*run)(session *s, const command *c);
@@ -668,6 +686,7 @@ static const struct {
     { "reload", cmd_reload },
     { "sleep", cmd_sleep },
     { "echo", cmd_echo },
+    { "rss", cmd_rss },
 };
 
 /* "> " and the command as typed; huge tokens (e.g. 50 MB bodies) are cut
@@ -741,7 +760,7 @@ static void usage(FILE *f)
           "[COMMAND ...]\n"
           "  LIBRARY: the add-in .so/.dll, or a package .zip with MANIFEST.XML\n"
           "  commands: get NAME | set NAME VALUE | call NAME [ARG ...] | members | new |\n"
-          "            lang en|ru | reload | sleep SECONDS | echo TEXT...\n"
+          "            lang en|ru | reload | sleep SECONDS | echo TEXT... | rss\n"
           "  on the command line a lone ';' separates commands; --script - reads stdin\n",
           f);
 }

@@ -71,6 +71,9 @@ void host_sweep_temp_dirs(const char *prefix);
 #define HOST_PATH_SEP '/'
 #endif
 void host_sleep_seconds(double seconds);
+/* The process's resident memory in KiB: VmRSS from /proc/self/status on
+ * Linux, the working set on Windows; -1 when it cannot be read. */
+long long host_rss_kb(void);
 /* Prepares stdout (UTF-8, binary) and, on Windows, replaces argv by UTF-8
  * copies of the wide command line.  host_platform_done frees those. */
 void host_platform_init(int *argc, char ***argv);

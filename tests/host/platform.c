@@ -1,7 +1,8 @@
 /*
  * platform.c: the OS services that differ between Linux and Windows:
  * loading a library, a mutex, sleeping, opening and removing files by UTF-8
- * name, temporary directories, and a UTF-8 argv/stdout on Windows.
+ * name, temporary directories, the resident memory size, and a UTF-8
+ * argv/stdout on Windows.
  */
 #include "host.h"
 
@@ -11,6 +12,12 @@
 
 #ifdef _WIN32
 #include <windows.h>
+/* GetProcessMemoryInfo as kernel32's K32GetProcessMemoryInfo (Windows 7
+ * and later), so the host links without psapi.dll. */
+#ifndef PSAPI_VERSION
+#define PSAPI_VERSION 2
+#endif
+#include <psapi.h>
 #include <shellapi.h>
 #include <wctype.h>
 #include <fcntl.h>
@@ -413,6 +420,35 @@ void host_sleep_seconds(double seconds)
     /* Resume after signals until the whole interval has passed. */
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
+#endif
+}
+
+long long host_rss_kb(void)
+{
+#ifdef _WIN32
+    PROCESS_MEMORY_COUNTERS counters;
+    memset(&counters, 0, sizeof counters);
+    counters.cb = sizeof counters;
+    if (!GetProcessMemoryInfo(GetCurrentProcess(), &counters, sizeof counters))
+        return -1;
+    return (long long)(counters.WorkingSetSize / 1024);
+#else
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    long long kb = -1;
+    char line[256];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            char *end = NULL;
+            long long v = strtoll(line + 6, &end, 10);
+            if (end != line + 6 && v >= 0)
+                kb = v;
+            break;
+        }
+    }
+    fclose(f);
+    return kb;
 #endif
 }
 
