@@ -7,6 +7,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod host;
+pub mod load;
 pub mod net;
 pub mod proxy;
 pub mod server;
