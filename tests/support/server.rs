@@ -788,3 +788,231 @@ impl StallServer {
         self.bytes.load(Ordering::SeqCst)
     }
 }
+
+/// How one [`RawServer`] connection ended.
+#[derive(Debug, Clone)]
+pub struct RawOutcome {
+    /// Connection number on this server (1, 2, … in accept order).
+    pub connection_id: u64,
+    /// Bytes the handler wrote.
+    pub bytes_written: u64,
+    /// The error that stopped the handler (the client closed or reset the
+    /// connection, a write timed out), or None when it finished on its own.
+    pub error: Option<io::ErrorKind>,
+    /// When the handler stopped.
+    pub ended_at: Instant,
+}
+
+/// The socket a [`RawServer`] handler writes to: counts the bytes written
+/// and can end the connection with a TCP reset instead of a FIN.
+pub struct RawWriter<'a> {
+    stream: &'a mut TcpStream,
+    conn: &'a Conn,
+    written: u64,
+}
+
+impl RawWriter<'_> {
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// True once the server is being dropped.
+    pub fn stopping(&self) -> bool {
+        self.conn.stopping()
+    }
+
+    /// Sleeps, waking early (false) when the server stops.
+    pub fn sleep(&self, duration: Duration) -> bool {
+        self.conn.sleep(duration)
+    }
+
+    /// Makes closing the connection send a TCP RST (SO_LINGER with a zero
+    /// timeout), as a server process that crashes mid-response does.
+    pub fn reset_on_close(&mut self) -> io::Result<()> {
+        linger_zero(self.stream)
+    }
+}
+
+impl Write for RawWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.stream.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn linger_zero(stream: &TcpStream) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    use std::os::raw::{c_int, c_void};
+    #[repr(C)]
+    struct Linger {
+        l_onoff: c_int,
+        l_linger: c_int,
+    }
+    extern "C" {
+        fn setsockopt(
+            fd: c_int,
+            level: c_int,
+            name: c_int,
+            value: *const c_void,
+            len: u32,
+        ) -> c_int;
+    }
+    // <asm-generic/socket.h>, the same on every Linux architecture Rust
+    // targets here.
+    const SOL_SOCKET: c_int = 1;
+    const SO_LINGER: c_int = 13;
+    let linger = Linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a valid socket descriptor and a pointer to a live struct
+    // linger of the length passed.
+    let rc = unsafe {
+        setsockopt(
+            stream.as_raw_fd(),
+            SOL_SOCKET,
+            SO_LINGER,
+            (&linger as *const Linger).cast(),
+            std::mem::size_of::<Linger>() as u32,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn linger_zero(_stream: &TcpStream) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "SO_LINGER is only set on Linux",
+    ))
+}
+
+type RawHandler = dyn Fn(&Recorded, &mut RawWriter<'_>) -> io::Result<()> + Send + Sync;
+
+struct RawState {
+    handler: Box<RawHandler>,
+    requests: Mutex<Vec<Recorded>>,
+    outcomes: Mutex<Vec<RawOutcome>>,
+    ended: Condvar,
+}
+
+/// A plain HTTP server for answers the formatted [`TestServer`] cannot give:
+/// it reads one request per connection, records it, and hands the socket to
+/// a handler that writes whatever bytes it likes (a body without end, half a
+/// body and a reset). Each connection's outcome (bytes written, the error
+/// that stopped the handler) is recorded. Stops on drop.
+pub struct RawServer {
+    acceptor: Acceptor,
+    state: Arc<RawState>,
+}
+
+impl RawServer {
+    pub fn start(
+        handler: impl Fn(&Recorded, &mut RawWriter<'_>) -> io::Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        let state = Arc::new(RawState {
+            handler: Box::new(handler),
+            requests: Mutex::new(Vec::new()),
+            outcomes: Mutex::new(Vec::new()),
+            ended: Condvar::new(),
+        });
+        let conn_state = Arc::clone(&state);
+        let acceptor = Acceptor::start("raw-server", move |stream, conn| {
+            serve_raw(stream, conn, &conn_state)
+        })
+        .expect("start raw server on 127.0.0.1");
+        RawServer { acceptor, state }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.acceptor.port()
+    }
+
+    /// `http://127.0.0.1:PORT/path`.
+    pub fn url(&self, path: &str) -> String {
+        let slash = if path.starts_with('/') { "" } else { "/" };
+        format!("http://127.0.0.1:{}{slash}{path}", self.port())
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        net::lock(&self.state.requests).clone()
+    }
+
+    /// Waits until `n` handlers have ended or `timeout` passed, and returns
+    /// the outcomes recorded by then (possibly fewer than `n`).
+    pub fn wait_for_outcomes(&self, n: usize, timeout: Duration) -> Vec<RawOutcome> {
+        let deadline = Instant::now() + timeout;
+        let mut outcomes = net::lock(&self.state.outcomes);
+        while outcomes.len() < n {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            outcomes = match self.state.ended.wait_timeout(outcomes, deadline - now) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        outcomes.clone()
+    }
+}
+
+fn serve_raw(mut tcp: TcpStream, conn: &Conn, state: &RawState) {
+    let request = {
+        let mut wire = Wire::new(&mut tcp);
+        match wire.read_request(|stream| {
+            stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+            stream.flush()
+        }) {
+            Ok(Some(request)) => request,
+            Ok(None) => return,
+            Err(err) => {
+                conn.log(format_args!("bad request: {err}"));
+                return;
+            }
+        }
+    };
+    let recorded = Recorded {
+        method: request.method,
+        target: request.target,
+        version: request.version,
+        headers: request.headers,
+        body: request.body,
+        raw: request.raw,
+        connection_id: conn.id,
+        tls: false,
+        client_cert_seen: false,
+        client_cert_cn: None,
+        received_at: Instant::now(),
+    };
+    net::lock(&state.requests).push(recorded.clone());
+    let mut writer = RawWriter {
+        stream: &mut tcp,
+        conn,
+        written: 0,
+    };
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        (state.handler)(&recorded, &mut writer).and_then(|()| writer.flush())
+    }))
+    .unwrap_or_else(|_| Err(io::Error::other("raw handler panicked")));
+    let outcome = RawOutcome {
+        connection_id: conn.id,
+        bytes_written: writer.written,
+        error: result.err().map(|e| e.kind()),
+        ended_at: Instant::now(),
+    };
+    net::lock(&state.outcomes).push(outcome);
+    state.ended.notify_all();
+}
