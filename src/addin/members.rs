@@ -4,7 +4,6 @@
 
 use once_cell::sync::Lazy;
 
-use super::args;
 use super::client::Client;
 use super::errors::{CallError, Target};
 use crate::host::{wstr, Value};
@@ -351,7 +350,7 @@ static DEBUG_METHODS: &[Method] = &[
         params: &[required("Value", "Значение")],
         returns: false,
         call: |_, a| {
-            let old = args::string(&a[0], Target::param("Value", "Значение"))?;
+            let old = super::args::string(&a[0], Target::param("Value", "Значение"))?;
             a[0] = Value::string(&format!("replaced: {old}"));
             Ok(Value::Empty)
         },

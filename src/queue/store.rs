@@ -126,8 +126,8 @@ pub(crate) fn insert(
 ) -> rusqlite::Result<bool> {
     let now = time::now_ms();
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
-    // Autocommit: the statement is its own transaction and, with
-    // synchronous=FULL, durable when execute returns.
+    // In the caller's transaction (the worker's group commit), or its own
+    // when there is none; with synchronous=FULL durable once committed.
     let added = conn
         .prepare_cached(
             "INSERT INTO messages (id, state, job, body, created_at, next_attempt_at, lease_ms)
@@ -229,6 +229,19 @@ pub(crate) fn claim(
     lease_override: Option<Duration>,
 ) -> rusqlite::Result<Vec<Claimed>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let claimed = claim_in(&tx, owner, limit, lease_override)?;
+    tx.commit()?;
+    Ok(claimed)
+}
+
+/// [`claim`] inside the caller's IMMEDIATE transaction (the worker's group
+/// commit): the write lock is already held when it reads the clock.
+pub(crate) fn claim_in(
+    tx: &Connection,
+    owner: &str,
+    limit: usize,
+    lease_override: Option<Duration>,
+) -> rusqlite::Result<Vec<Claimed>> {
     // Read the clock after the lock is ours: waiting for it must not make
     // us judge leases by a stale time.
     let now = time::now_ms();
@@ -261,11 +274,11 @@ pub(crate) fn claim(
         })?;
         rows.collect::<rusqlite::Result<Vec<_>>>()?
     };
-    tx.commit()?;
     Ok(claimed)
 }
 
 /// One attempt as it is recorded.
+#[derive(Clone)]
 pub(crate) struct AttemptRecord {
     pub started_at: i64,
     pub duration_ms: u64,
@@ -284,8 +297,9 @@ pub(crate) enum Transition {
     Failed,
 }
 
-/// Records an attempt (when there was one) and applies `transition`, in one
-/// transaction. Returns true when the message's state changed through us.
+/// Records an attempt (when there was one) and applies `transition`. Run
+/// it inside a transaction (the worker's group commit), so both or neither
+/// happen. Returns true when the message's state changed through us.
 ///
 /// The attempt is always recorded: it happened, and the receiver may have
 /// seen it. A retry or failure is applied only while our claim (`token`)
@@ -294,13 +308,13 @@ pub(crate) enum Transition {
 /// message is still pending: a 2xx is final whoever got it, and the other
 /// worker's later outcome then finds the message no longer pending.
 pub(crate) fn finish(
-    conn: &mut Connection,
-    claimed: &Claimed,
+    tx: &Connection,
+    id: &str,
+    token: i64,
     attempt: Option<&AttemptRecord>,
     transition: Transition,
     last_error: &str,
 ) -> rusqlite::Result<bool> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let now = time::now_ms();
     let status = attempt.map_or(0, |a| a.status);
     if let Some(a) = attempt {
@@ -311,7 +325,7 @@ pub(crate) fn finish(
                      ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
         .execute(params![
-            claimed.id,
+            id,
             a.started_at,
             i64::try_from(a.duration_ms).unwrap_or(i64::MAX),
             a.status,
@@ -320,7 +334,7 @@ pub(crate) fn finish(
             a.worker
         ])?;
         tx.prepare_cached("UPDATE messages SET attempts = attempts + 1 WHERE id = ?1")?
-            .execute([&claimed.id])?;
+            .execute([&id])?;
     }
     let changed = match transition {
         Transition::Delivered => tx
@@ -330,7 +344,7 @@ pub(crate) fn finish(
                      last_status = ?3, last_error = ?4, lease_owner = NULL, lease_until = NULL
                  WHERE id = ?1 AND state = 'pending'",
             )?
-            .execute(params![claimed.id, now, status, last_error])?,
+            .execute(params![id, now, status, last_error])?,
         Transition::Retry(at) => tx
             .prepare_cached(
                 "UPDATE messages
@@ -338,7 +352,7 @@ pub(crate) fn finish(
                      lease_owner = NULL, lease_until = NULL
                  WHERE id = ?1 AND state = 'pending' AND lease_token = ?5",
             )?
-            .execute(params![claimed.id, at, status, last_error, claimed.token])?,
+            .execute(params![id, at, status, last_error, token])?,
         Transition::Failed => tx
             .prepare_cached(
                 "UPDATE messages
@@ -346,9 +360,8 @@ pub(crate) fn finish(
                      last_status = ?3, last_error = ?4, lease_owner = NULL, lease_until = NULL
                  WHERE id = ?1 AND state = 'pending' AND lease_token = ?5",
             )?
-            .execute(params![claimed.id, now, status, last_error, claimed.token])?,
+            .execute(params![id, now, status, last_error, token])?,
     };
-    tx.commit()?;
     Ok(changed == 1)
 }
 
@@ -448,8 +461,9 @@ mod tests {
         };
         // A's lease is gone: its failure is recorded but decides nothing.
         assert!(!finish(
-            &mut a,
-            &first[0],
+            &a,
+            &first[0].id,
+            first[0].token,
             Some(&record("A")),
             Transition::Failed,
             ""
@@ -460,8 +474,9 @@ mod tests {
         // B holds it: its retry applies.
         let later = time::now_ms() + 60_000;
         assert!(finish(
-            &mut b,
-            &second[0],
+            &b,
+            &second[0].id,
+            second[0].token,
             Some(&record("B")),
             Transition::Retry(later),
             ""
@@ -472,7 +487,15 @@ mod tests {
         assert_eq!(s.next_attempt, Some(time::rfc3339(later, false)));
         assert!(claim(&mut a, "A", 10, None).unwrap().is_empty(), "not due");
         // A late 2xx from a stale claim still delivers.
-        assert!(finish(&mut a, &first[0], None, Transition::Delivered, "").unwrap());
+        assert!(finish(
+            &a,
+            &first[0].id,
+            first[0].token,
+            None,
+            Transition::Delivered,
+            ""
+        )
+        .unwrap());
         assert_eq!(status(&a, "m1").unwrap().unwrap().state, State::Delivered);
         let numbers: Vec<u32> = attempts(&a, "m1")
             .unwrap()

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
+use super::group::{GroupCommit, Write};
 use super::job::{self, Loaded};
 use super::schedule::{self, Verdict};
 use super::status::MessageStatus;
@@ -58,8 +59,11 @@ pub(crate) struct Shared {
     pub db_path: PathBuf,
     /// This worker's name in leases and attempts: process id and a random tag.
     pub owner: String,
-    /// The connection of the API calls (enqueue, status, counts).
+    /// The connection of the API's reads (status, counts).
     api: Mutex<Connection>,
+    /// Every write but claims (enqueued messages, recorded outcomes), in
+    /// shared transactions: one sync per batch, not per write.
+    writer: GroupCommit,
     work: Mutex<Work>,
     work_ready: Condvar,
     scheduler_wake: Condvar,
@@ -111,12 +115,13 @@ impl Shared {
             },
             MigrateError::Sqlite(e) => db_error(e),
         })?;
-        let scheduler_conn = store::connect(&db_path).map_err(db_error)?;
+        let writer_conn = store::connect(&db_path).map_err(db_error)?;
         let shared = Arc::new(Shared {
             dir,
             db_path: db_path.clone(),
             owner: format!("{}-{:08x}", std::process::id(), random_u32()),
             api: Mutex::new(api),
+            writer: GroupCommit::new(db_path.clone(), writer_conn),
             work: Mutex::new(Work::default()),
             work_ready: Condvar::new(),
             scheduler_wake: Condvar::new(),
@@ -153,7 +158,7 @@ impl Shared {
             let me = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name("webhook1c-scheduler".into())
-                .spawn(move || run_scheduler(&me, scheduler_conn))
+                .spawn(move || run_scheduler(&me))
         };
         if let Err(e) = scheduler {
             shared.stop();
@@ -171,6 +176,23 @@ impl Shared {
             path: self.db_path.clone(),
             source,
         })
+    }
+
+    /// Applies `write` durably (together with other writes waiting at the
+    /// same time), naming the file in errors.
+    pub fn write(&self, write: Write) -> Result<bool, QueueError> {
+        self.writer
+            .write(write)
+            .map_err(|source| QueueError::Database {
+                path: self.db_path.clone(),
+                source,
+            })
+    }
+
+    /// Transactions this worker's writes have committed (enqueued messages,
+    /// claims and outcomes share them).
+    pub fn commits(&self) -> u64 {
+        self.writer.commits()
     }
 
     /// Makes the scheduler look for due messages now.
@@ -253,17 +275,32 @@ fn random_u32() -> u32 {
 }
 
 /// Leases due messages whenever a delivery thread is free, then sleeps until
-/// woken (enqueue, a freed slot) or until the poll interval passes.
-fn run_scheduler(shared: &Shared, mut conn: Connection) {
+/// woken (enqueue, a freed slot) or until the poll interval passes. Claims
+/// go through the group commit, so a claim made while delivery threads
+/// record their outcomes shares their transaction.
+fn run_scheduler(shared: &Shared) {
     let slots = *lock(&shared.slots);
     let mut failures = 0u32;
     while !shared.stopping() {
         let free = slots.saturating_sub(lock(&shared.work).in_flight);
         let mut pause = POLL_INTERVAL;
         if free > 0 {
-            match store::claim(&mut conn, &shared.owner, free, shared.lease_override) {
-                Ok(batch) => {
+            let found = Arc::new(Mutex::new(Vec::new()));
+            let out = Arc::clone(&found);
+            let owner = shared.owner.clone();
+            let lease = shared.lease_override;
+            let claimed = shared.write(Box::new(move |c| {
+                let batch = store::claim_in(c, &owner, free, lease)?;
+                let any = !batch.is_empty();
+                // Run again alone after a rolled-back batch: this replaces
+                // the rows of the attempt that did not count.
+                *lock(&out) = batch;
+                Ok(any)
+            }));
+            match claimed {
+                Ok(_) => {
                     failures = 0;
+                    let batch = std::mem::take(&mut *lock(&found));
                     if !batch.is_empty() {
                         let mut work = lock(&shared.work);
                         work.in_flight += batch.len();
@@ -279,11 +316,6 @@ fn run_scheduler(shared: &Shared, mut conn: Connection) {
                         "queue {}: cannot claim messages ({e}); trying again in {pause:?}",
                         shared.dir.display()
                     );
-                    // Mostly "busy", where a new connection changes nothing
-                    // but costs little; for a broken one it is the cure.
-                    if let Ok(fresh) = store::connect(&shared.db_path) {
-                        conn = fresh;
-                    }
                 }
             }
         }
@@ -341,15 +373,11 @@ fn deliver(shared: &Shared, conn: &mut Option<Connection>, mut claimed: Claimed)
         }
         Ok(loaded) => attempt(shared, &loaded, &claimed.id, number),
     };
-    let changed = record_outcome(
-        shared,
-        conn,
-        &claimed,
-        record.as_ref(),
-        transition,
-        &last_error,
-    );
+    let changed = record_outcome(shared, &claimed, record, transition, &last_error);
     if changed && !matches!(transition, Transition::Retry(_)) {
+        if conn.is_none() {
+            *conn = store::connect(&shared.db_path).ok();
+        }
         let status = conn
             .as_ref()
             .and_then(|c| store::status(c, &claimed.id).ok().flatten());
@@ -445,9 +473,8 @@ fn excerpt(response: &Response) -> String {
 /// again (at least once, never lost).
 fn record_outcome(
     shared: &Shared,
-    conn: &mut Option<Connection>,
     claimed: &Claimed,
-    record: Option<&AttemptRecord>,
+    record: Option<AttemptRecord>,
     transition: Transition,
     last_error: &str,
 ) -> bool {
@@ -455,19 +482,19 @@ fn record_outcome(
     let give_up = Instant::now() + job::LEASE_MARGIN / 2;
     let mut failures = 0u32;
     loop {
-        let result = match conn {
-            Some(c) => store::finish(c, claimed, record, transition, last_error),
-            None => store::connect(&shared.db_path).and_then(|c| {
-                let c = conn.insert(c);
-                store::finish(c, claimed, record, transition, last_error)
-            }),
-        };
+        let (id, token, record, last_error) = (
+            claimed.id.clone(),
+            claimed.token,
+            record.clone(),
+            last_error.to_string(),
+        );
+        let result = shared.write(Box::new(move |c| {
+            store::finish(c, &id, token, record.as_ref(), transition, &last_error)
+        }));
         match result {
             Ok(changed) => return changed,
             Err(e) => {
                 failures += 1;
-                // A fresh connection next time, in case this one is broken.
-                *conn = None;
                 if Instant::now() >= give_up || shared.stopping() {
                     log::warn!(
                         "message {}: cannot record the attempt ({e}); it will be attempted again when its lease runs out",
