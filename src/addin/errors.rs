@@ -349,10 +349,28 @@ fn http_text(e: &http::Error, lang: Lang) -> String {
             http::MAX_REDIRECTS
         ),
         E::ResponseTooLarge { url, limit } => format!(
-            "ответ от {url} больше, чем МаксимальныйРазмерОтвета ({limit} байт)"
+            "ответ от {url} больше, чем МаксимальныйРазмерОтвета ({limit} байт); увеличьте МаксимальныйРазмерОтвета или укажите 0 (без ограничения)"
         ),
-        E::Transfer { url, detail } => {
-            format!("соединение с {url} прервалось во время передачи: {detail}")
+        E::Transfer {
+            url,
+            cause,
+            received,
+            expected,
+        } => {
+            let why = match (cause, http::transfer_progress(*received, *expected, "из")) {
+                (http::TransferCause::Reset, Some(done)) => {
+                    format!("сервер сбросил соединение после {done} байт ответа")
+                }
+                (http::TransferCause::Reset, None) => "сервер сбросил соединение".to_string(),
+                (http::TransferCause::Closed, Some(done)) => format!(
+                    "сервер закрыл соединение, не передав ответ целиком (получено {done} байт)"
+                ),
+                (http::TransferCause::Closed, None) => {
+                    "сервер закрыл соединение, не передав ответ целиком".to_string()
+                }
+                (http::TransferCause::Other(detail), _) => detail.clone(),
+            };
+            format!("соединение с {url} прервалось во время передачи: {why}")
         }
     }
 }

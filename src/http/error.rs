@@ -89,7 +89,70 @@ pub enum Error {
     /// The response body is longer than the limit.
     ResponseTooLarge { url: String, limit: u64 },
     /// The connection broke while the body was being read or sent.
-    Transfer { url: String, detail: String },
+    Transfer {
+        url: String,
+        cause: TransferCause,
+        /// Response body bytes that arrived before it broke, when the
+        /// response had begun.
+        received: Option<u64>,
+        /// The response's Content-Length, when it announced one.
+        expected: Option<u64>,
+    },
+}
+
+/// Why a transfer broke.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransferCause {
+    /// The server reset the connection (or the pipe broke under us).
+    Reset,
+    /// The server closed the connection before the whole message.
+    Closed,
+    /// Anything else, in the HTTP library's words.
+    Other(String),
+}
+
+impl TransferCause {
+    fn of(kind: Option<io::ErrorKind>, chain: String) -> TransferCause {
+        match kind {
+            Some(
+                io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::BrokenPipe,
+            ) => TransferCause::Reset,
+            Some(io::ErrorKind::UnexpectedEof) => TransferCause::Closed,
+            _ if chain.contains("connection closed before message completed")
+                || chain.contains("end of file before message length reached") =>
+            {
+                TransferCause::Closed
+            }
+            _ => TransferCause::Other(chain),
+        }
+    }
+}
+
+/// How much of the response arrived, for transfer texts: `1000 of 100000`,
+/// or `1000` without a Content-Length.
+pub fn progress(received: Option<u64>, expected: Option<u64>, of: &str) -> Option<String> {
+    match (received, expected) {
+        (Some(r), Some(e)) => Some(format!("{r} {of} {e}")),
+        (Some(r), None) => Some(r.to_string()),
+        _ => None,
+    }
+}
+
+impl Error {
+    /// Adds how much of the body had arrived to a transfer failure.
+    pub(crate) fn with_progress(self, got: u64, length: Option<u64>) -> Error {
+        match self {
+            Error::Transfer { url, cause, .. } => Error::Transfer {
+                url,
+                cause,
+                received: Some(got),
+                expected: length,
+            },
+            other => other,
+        }
+    }
 }
 
 /// Seconds as texts show them: `30`, `1.5`, `?` when there is no limit.
@@ -174,10 +237,31 @@ impl fmt::Display for Error {
             ),
             Error::ResponseTooLarge { url, limit } => write!(
                 f,
-                "the response from {url} is larger than MaxResponseSize ({limit} bytes)"
+                "the response from {url} is larger than MaxResponseSize ({limit} bytes); raise MaxResponseSize, or set it to 0 for no limit"
             ),
-            Error::Transfer { url, detail } => {
-                write!(f, "the connection to {url} broke during the transfer: {detail}")
+            Error::Transfer {
+                url,
+                cause,
+                received,
+                expected,
+            } => {
+                write!(f, "the connection to {url} broke during the transfer: ")?;
+                let done = progress(*received, *expected, "of");
+                match (cause, done) {
+                    (TransferCause::Reset, Some(done)) => write!(
+                        f,
+                        "the server reset the connection after {done} bytes of the response"
+                    ),
+                    (TransferCause::Reset, None) => f.write_str("the server reset the connection"),
+                    (TransferCause::Closed, Some(done)) => write!(
+                        f,
+                        "the server closed the connection before the whole response arrived ({done} bytes)"
+                    ),
+                    (TransferCause::Closed, None) => f.write_str(
+                        "the server closed the connection before the whole response arrived",
+                    ),
+                    (TransferCause::Other(detail), _) => f.write_str(detail),
+                }
             }
         }
     }
@@ -235,7 +319,19 @@ pub(crate) fn classify(
     }
     Error::Transfer {
         url,
-        detail: chain_text(err),
+        cause: TransferCause::of(io_kind, chain_text(err)),
+        received: None,
+        expected: None,
+    }
+}
+
+/// A transfer failure from a plain I/O error of the body reader.
+pub(crate) fn transfer(url: &str, err: &io::Error) -> Error {
+    Error::Transfer {
+        url: url.to_string(),
+        cause: TransferCause::of(Some(err.kind()), err.to_string()),
+        received: None,
+        expected: None,
     }
 }
 

@@ -12,7 +12,10 @@ pub mod sign;
 mod tls;
 mod url;
 
-pub use error::{seconds as format_seconds, ConnectCause, Error, Setting, TimeoutPhase, TlsCause};
+pub use error::{
+    progress as transfer_progress, seconds as format_seconds, ConnectCause, Error, Setting,
+    TimeoutPhase, TlsCause, TransferCause,
+};
 pub use pool::parse_proxy;
 pub use request::{send, validate_header, Method, Request};
 pub use response::{decode_text, Response};

@@ -192,11 +192,15 @@ fn read_body(
             return Err(too_large(limit));
         }
     }
+    let length = response.content_length();
     let mut body = Vec::new();
     let mut reader = response.take(limit.map_or(u64::MAX, |l| l.saturating_add(1)));
+    // read_to_end keeps what arrived before an error: the text says how much.
     reader.read_to_end(&mut body).map_err(|e| {
+        let got = body.len() as u64;
         if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<reqwest::Error>()) {
-            return classify(inner, shown, request.timeout, transport.connect_timeout);
+            return classify(inner, shown, request.timeout, transport.connect_timeout)
+                .with_progress(got, length);
         }
         if e.kind() == std::io::ErrorKind::TimedOut {
             return Error::Timeout {
@@ -205,10 +209,7 @@ fn read_body(
                 after: request.timeout,
             };
         }
-        Error::Transfer {
-            url: shown.to_string(),
-            detail: e.to_string(),
-        }
+        super::error::transfer(shown, &e).with_progress(got, length)
     })?;
     match limit {
         Some(limit) if body.len() as u64 > limit => Err(too_large(limit)),
