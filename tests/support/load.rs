@@ -12,7 +12,12 @@ use std::sync::OnceLock;
 pub enum LoadBuild {
     /// AddressSanitizer and UndefinedBehaviorSanitizer, `-g`.
     Asan,
-    /// ThreadSanitizer, `-g`.
+    /// ThreadSanitizer, `-g`, with gcc's own runtime (libtsan). That runtime
+    /// cannot load an add-in built with `-Zsanitizer=thread` (gcc 12's lacks
+    /// `__tsan_memcpy`, which rustc's instrumentation calls), and with an
+    /// uninstrumented add-in TSan sees only half of each hand-over and
+    /// reports races that are not there: `tests/tsan/run.sh` links the host
+    /// with rustc's runtime instead.
     Tsan,
     /// `-O2`, for benchmarks.
     Optimized,
