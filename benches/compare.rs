@@ -1,0 +1,835 @@
+//! Webhook1C benchmarks, side by side in one run on loopback with 1 KB JSON
+//! bodies: the ABI path against the Rust HTTP core, a fresh add-in object
+//! per call against a reused one, Webhook1C against what a 1C developer
+//! would use instead (a new connection per request, curl per request) and a
+//! well-known reference client (Python `requests.Session`), the durable
+//! queue, memory growth over 100,000 calls, cold start and library sizes.
+//!
+//! Figures and ratios are printed and written to `target/bench/results.csv`
+//! and `target/bench/summary.md`; nothing is asserted on timings.
+//! `benches/run.sh` builds what this needs, runs it and plots the CSV.
+//!
+//! Options: `--quick` (few calls, for a smoke run), `--only GROUP[,GROUP]`
+//! (abi, pool, alternatives, queue, memory, coldstart, size).
+//! Environment: `WEBHOOK1C_LIBRARY` (default target/release/libwebhook1c.so),
+//! `WEBHOOK1C_BENCH_PYTHON` (a Python with `requests`; default
+//! target/py-venv/bin/python).
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use support::load::{load_binary, LoadBuild};
+use support::{TestServer, TlsFixtures};
+use webhook1c::http::{self, Method, Request, Transport};
+use webhook1c::queue::{Job, Queue};
+
+/// Runs of each measurement; the median is reported.
+const RUNS: usize = 5;
+
+struct Settings {
+    quick: bool,
+    only: Option<Vec<String>>,
+    library: PathBuf,
+    load: PathBuf,
+    work: PathBuf,
+    json_file: PathBuf,
+    json: String,
+}
+
+impl Settings {
+    fn wants(&self, group: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|groups| groups.iter().any(|g| g == group))
+    }
+
+    /// `full` normally, `quick` with `--quick`.
+    fn count(&self, full: usize, quick: usize) -> usize {
+        if self.quick {
+            quick
+        } else {
+            full
+        }
+    }
+
+    fn runs(&self) -> usize {
+        if self.quick {
+            3
+        } else {
+            RUNS
+        }
+    }
+}
+
+/// One figure of the report.
+struct Row {
+    group: &'static str,
+    name: String,
+    value: f64,
+    unit: &'static str,
+    note: String,
+}
+
+#[derive(Default)]
+struct Report {
+    rows: Vec<Row>,
+}
+
+impl Report {
+    fn add(
+        &mut self,
+        group: &'static str,
+        name: impl Into<String>,
+        value: f64,
+        unit: &'static str,
+        note: impl Into<String>,
+    ) {
+        let row = Row {
+            group,
+            name: name.into(),
+            value,
+            unit,
+            note: note.into(),
+        };
+        println!(
+            "  {:<58} {:>12} {:<8} {}",
+            row.name,
+            format_value(row.value),
+            row.unit,
+            row.note
+        );
+        self.rows.push(row);
+    }
+
+    fn csv(&self) -> String {
+        let mut out = String::from("group,name,value,unit,note\n");
+        for r in &self.rows {
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{}",
+                r.group,
+                csv_field(&r.name),
+                r.value,
+                r.unit,
+                csv_field(&r.note)
+            );
+        }
+        out
+    }
+
+    fn markdown(&self) -> String {
+        let mut out =
+            String::from("| Group | Measurement | Value | Unit | Note |\n|---|---|---:|---|---|\n");
+        for r in &self.rows {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                r.group,
+                r.name,
+                format_value(r.value),
+                r.unit,
+                r.note
+            );
+        }
+        out
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn format_value(v: f64) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    assert!(!values.is_empty(), "no runs measured");
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
+}
+
+/// A 1 KB JSON document like an order event from 1C.
+fn json_body() -> String {
+    let mut lines = String::new();
+    let mut n = 1;
+    while lines.len() < 800 {
+        let _ = write!(
+            lines,
+            r#"{{"line":{n},"sku":"SKU-{n:05}","name":"Товар {n}","qty":{n},"price":{}.50}},"#,
+            n * 10
+        );
+        n += 1;
+    }
+    lines.pop();
+    let mut json = format!(
+        r#"{{"event":"order.created","number":"00-000123","date":"2026-11-28T10:00:00","lines":[{lines}],"comment":""#
+    );
+    while json.len() < 1022 {
+        json.push('x');
+    }
+    json.push_str("\"}");
+    json
+}
+
+/// The "result" line of a webhook1c-load run as key=value pairs.
+fn run_load(s: &Settings, args: &[&str]) -> HashMap<String, String> {
+    let output = Command::new(&s.load)
+        .arg(&s.library)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", s.load.display()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        panic!(
+            "webhook1c-load {args:?} failed ({}):\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("result "))
+        .unwrap_or_else(|| panic!("no result line from webhook1c-load {args:?}:\n{stdout}"));
+    line.split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn number(result: &HashMap<String, String>, key: &str) -> f64 {
+    result
+        .get(key)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("webhook1c-load printed no number {key}: {result:?}"))
+}
+
+/// Requests per second of `count` sequential calls of `call`, after a
+/// warm-up of a tenth (at most 50).
+fn rps(count: usize, mut call: impl FnMut()) -> f64 {
+    for _ in 0..(count / 10).min(50) {
+        call();
+    }
+    let start = Instant::now();
+    for _ in 0..count {
+        call();
+    }
+    count as f64 / start.elapsed().as_secs_f64()
+}
+
+fn core_request(url: &str, json: &str) -> Request {
+    let mut request = Request::new(Method::Post, url);
+    request.body = Some(json.as_bytes().to_vec().into());
+    request.content_type = Some("application/json; charset=utf-8".into());
+    request
+}
+
+fn expect_ok(result: Result<http::Response, http::Error>) {
+    match result {
+        Ok(r) if r.status == 200 => {}
+        Ok(r) => panic!("status {}", r.status),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// `--core-client URL JSON_FILE COUNT`: this binary as a plain Rust client
+/// of the HTTP core, in a process of its own like the C host's, so both
+/// sides of the ABI comparison meet the server the same way.
+fn core_client(url: &str, json_file: &Path, count: usize) {
+    let json = std::fs::read_to_string(json_file).expect("read the JSON file");
+    let transport = Transport::default();
+    let request = core_request(url, &json);
+    let rate = rps(count, || expect_ok(http::send(&transport, &request)));
+    println!("result mode=core calls={count} rps={rate:.1}");
+}
+
+/// 1. The whole ABI path (C host → vtable → PostJson) against the same
+///    requests through the Rust HTTP core, each from a process of its own,
+///    plain HTTP.
+fn abi_overhead(s: &Settings, report: &mut Report) {
+    println!("\n== ABI path vs the Rust HTTP core (HTTP, keep-alive, one object)");
+    let server = TestServer::http();
+    let url = server.url("/status/200");
+    let count = s.count(3000, 300).to_string();
+    let me = std::env::current_exe().expect("the bench binary");
+    let mut core = Vec::new();
+    let mut abi = Vec::new();
+    for _ in 0..s.runs() {
+        let out = Command::new(&me)
+            .args(["--core-client", &url, path_str(&s.json_file), &count])
+            .output()
+            .expect("start the core client");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "core client failed: {text}");
+        let rate = text
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix("rps="))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no rps from the core client: {text}"));
+        core.push(rate);
+        let r = run_load(s, &["bench", &url, path_str(&s.json_file), &count]);
+        abi.push(number(&r, "rps"));
+        server.clear_requests();
+    }
+    let (core, abi) = (median(core), median(abi));
+    report.add(
+        "abi",
+        "Rust HTTP core (a Rust program calling http::send)",
+        core,
+        "req/s",
+        format!("{count} calls × {} runs, median", s.runs()),
+    );
+    report.add("abi", "C host → PostJson (the ABI path)", abi, "req/s", "");
+    report.add(
+        "abi",
+        "ABI overhead: time per call, ABI / core",
+        core / abi,
+        "ratio",
+        "target ≤ 1.10",
+    );
+}
+
+/// 2. A new add-in object per call against one reused object, HTTPS, with
+///    the server's count of TCP connections and TLS handshakes.
+fn pool(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
+    println!("\n== fresh object per call vs one reused object (HTTPS)");
+    let server = TestServer::https(tls.server_config());
+    let url = server.url("/status/200");
+    let count = s.count(1000, 200);
+    let trust = format!("TrustedCertificates={}", tls.ca_path.display());
+    let mut figures = Vec::new();
+    for fresh in [false, true] {
+        let mut rates = Vec::new();
+        let (conns, shakes) = (server.connections_accepted(), server.tls_handshakes());
+        for _ in 0..s.runs() {
+            let mut args = vec!["bench", &url, path_str(&s.json_file)];
+            let n = count.to_string();
+            args.push(&n);
+            if fresh {
+                args.push("--fresh");
+            }
+            args.extend(["--set", &trust]);
+            rates.push(number(&run_load(s, &args), "rps"));
+            server.clear_requests();
+        }
+        let conns = server.connections_accepted() - conns;
+        let shakes = server.tls_handshakes() - shakes;
+        figures.push((median(rates), conns, shakes));
+    }
+    let calls = (count + (count / 10).min(50)) * s.runs();
+    let [(reused, rc, rh), (fresh, fc, fh)] = [figures[0], figures[1]];
+    report.add(
+        "pool",
+        "one object reused, HTTPS",
+        reused,
+        "req/s",
+        format!(
+            "{rc} TCP connections, {rh} TLS handshakes for {calls} calls in {} processes",
+            s.runs()
+        ),
+    );
+    report.add(
+        "pool",
+        "new object per call, HTTPS",
+        fresh,
+        "req/s",
+        format!(
+            "{fc} TCP connections, {fh} TLS handshakes for {calls} calls in {} processes",
+            s.runs()
+        ),
+    );
+    report.add(
+        "pool",
+        "fresh object cost: time per call, fresh / reused",
+        reused / fresh,
+        "ratio",
+        "target ≤ 1.2",
+    );
+}
+
+/// 3. Webhook1C against the alternatives on one HTTPS server.
+fn alternatives(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
+    println!("\n== Webhook1C vs the alternatives (HTTPS, same server)");
+    let server = TestServer::https(tls.server_config());
+    let url = server.url("/status/200");
+    let trust = format!("TrustedCertificates={}", tls.ca_path.display());
+
+    let count = s.count(1000, 200);
+    let mut ours = Vec::new();
+    for _ in 0..s.runs() {
+        let n = count.to_string();
+        let r = run_load(
+            s,
+            &["bench", &url, path_str(&s.json_file), &n, "--set", &trust],
+        );
+        ours.push(number(&r, "rps"));
+    }
+    let ours = median(ours);
+    report.add(
+        "alternatives",
+        "Webhook1C PostJson (C host, pooled connection)",
+        ours,
+        "req/s",
+        "",
+    );
+
+    // `Новый HTTPСоединение` per call: a new TCP connection and TLS
+    // handshake for every request, on the same HTTP stack.
+    http::install_crypto_provider();
+    let ca = reqwest::Certificate::from_pem(tls.ca_pem.as_bytes()).expect("CA certificate");
+    let client = reqwest::blocking::Client::builder()
+        .add_root_certificate(ca)
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
+    let count = s.count(300, 60);
+    let conns = server.connections_accepted();
+    let mut fresh = Vec::new();
+    for _ in 0..s.runs() {
+        fresh.push(rps(count, || {
+            let r = client
+                .post(&url)
+                .header("Content-Type", "application/json; charset=utf-8")
+                .body(s.json.clone())
+                .send()
+                .expect("request");
+            assert_eq!(r.status(), 200);
+            r.bytes().expect("response body");
+        }));
+    }
+    let fresh = median(fresh);
+    let per = (server.connections_accepted() - conns) as f64
+        / ((count + (count / 10).min(50)) * s.runs()) as f64;
+    report.add(
+        "alternatives",
+        "new TCP+TLS connection per request (HTTPСоединение per call)",
+        fresh,
+        "req/s",
+        format!("{per:.2} connections per request"),
+    );
+    report.add(
+        "alternatives",
+        "Webhook1C / new connection per request",
+        ours / fresh,
+        "ratio",
+        "",
+    );
+
+    let count = s.count(100, 20);
+    if Command::new("curl").arg("--version").output().is_ok() {
+        let mut curl = Vec::new();
+        for _ in 0..s.runs().min(3) {
+            curl.push(rps(count, || {
+                let out = Command::new("curl")
+                    .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+                    .arg(&tls.ca_path)
+                    .args([
+                        "-H",
+                        "Content-Type: application/json; charset=utf-8",
+                        "--data-binary",
+                    ])
+                    .arg(format!("@{}", s.json_file.display()))
+                    .arg(&url)
+                    .output()
+                    .expect("curl");
+                assert_eq!(String::from_utf8_lossy(&out.stdout), "200", "curl failed");
+            }));
+        }
+        let curl = median(curl);
+        report.add(
+            "alternatives",
+            "curl started per request",
+            curl,
+            "req/s",
+            "",
+        );
+        report.add(
+            "alternatives",
+            "Webhook1C / curl per request",
+            ours / curl,
+            "ratio",
+            "",
+        );
+    } else {
+        println!("  curl not found: skipped");
+    }
+
+    let python = std::env::var_os("WEBHOOK1C_BENCH_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/py-venv/bin/python"));
+    let script = root().join("benches/reference_requests.py");
+    let count = s.count(1000, 200);
+    let mut py = Vec::new();
+    for _ in 0..s.runs() {
+        let out = Command::new(&python)
+            .arg(&script)
+            .arg(&url)
+            .arg(&tls.ca_path)
+            .arg(&s.json_file)
+            .arg(count.to_string())
+            .output();
+        match out {
+            Ok(out) if out.status.success() => {
+                let text = String::from_utf8_lossy(&out.stdout);
+                let value = text
+                    .split_whitespace()
+                    .find_map(|kv| kv.strip_prefix("rps="))
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .unwrap_or_else(|| panic!("no rps from {}: {text}", script.display()));
+                py.push(value);
+            }
+            Ok(out) => {
+                println!(
+                    "  Python requests skipped: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                        .lines()
+                        .last()
+                        .unwrap_or("")
+                );
+                break;
+            }
+            Err(e) => {
+                println!("  Python requests skipped: {}: {e}", python.display());
+                break;
+            }
+        }
+    }
+    if !py.is_empty() {
+        let py = median(py);
+        report.add(
+            "alternatives",
+            "Python requests.Session (reference client)",
+            py,
+            "req/s",
+            "",
+        );
+        report.add(
+            "alternatives",
+            "Webhook1C / Python requests.Session",
+            ours / py,
+            "ratio",
+            "",
+        );
+    }
+}
+
+fn queue_job(url: &str, json: &str, id: String) -> Job {
+    let mut request = core_request(url, json);
+    request.timeout = Some(Duration::from_secs(10));
+    Job {
+        id,
+        schedule: vec![1, 1, 1],
+        ..Job::new(request, Transport::default())
+    }
+}
+
+/// Enqueues `total` messages from `threads` threads on `queue`; messages/s.
+fn enqueue_rate(
+    queue: &Queue,
+    url: &str,
+    json: &str,
+    threads: usize,
+    total: usize,
+    tag: &str,
+) -> f64 {
+    let per_thread = total / threads;
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            scope.spawn(move || {
+                for i in 0..per_thread {
+                    queue
+                        .enqueue(queue_job(url, json, format!("{tag}-{t}-{i}")))
+                        .expect("enqueue");
+                }
+            });
+        }
+    });
+    (per_thread * threads) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// 4. The queue: durable Enqueue (each message committed and synced before
+///    Enqueue returns) and delivery to a local receiver.
+fn queue(s: &Settings, report: &mut Report) {
+    println!("\n== the durable queue (SQLite WAL, synchronous=FULL)");
+    let server = TestServer::http();
+    let url = server.url("/status/200");
+    let base = s.work.join("queue");
+    let count = s.count(2000, 300);
+    let mut single = Vec::new();
+    let mut eight = Vec::new();
+    let mut delivery = Vec::new();
+    let mut eight_commits = Vec::new();
+    let mut delivery_commits = Vec::new();
+    for run in 0..s.runs().min(3) {
+        let dir = base.join(format!("run-{run}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        // A worker that is stopped at once: the messages stay pending, so
+        // enqueueing is measured alone and delivery starts from a full queue.
+        let filler = Queue::open_unshared(&dir).expect("open queue");
+        filler.stop_worker();
+        single.push(enqueue_rate(&filler, &url, &s.json, 1, count, "one"));
+        let commits = filler.commits();
+        eight.push(enqueue_rate(&filler, &url, &s.json, 8, count * 2, "eight"));
+        eight_commits.push((filler.commits() - commits) as f64);
+        drop(filler);
+        let total = count * 3;
+
+        let before = server.request_count();
+        let start = Instant::now();
+        let worker = Queue::open_unshared(&dir).expect("open queue");
+        assert!(
+            worker.wait_idle(Duration::from_secs(300)).expect("wait"),
+            "delivery did not finish"
+        );
+        let elapsed = start.elapsed();
+        worker.stop_worker();
+        delivery_commits.push(worker.commits() as f64);
+        let counts = worker.counts().expect("counts");
+        assert_eq!(counts.delivered as usize, total, "every message delivered");
+        assert_eq!(server.request_count() - before, total, "each once");
+        delivery.push(total as f64 / elapsed.as_secs_f64());
+        server.clear_requests();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    report.add(
+        "queue",
+        "Enqueue, 1 caller, durable on return",
+        median(single),
+        "msg/s",
+        format!("{count} messages × {} runs, median", s.runs().min(3)),
+    );
+    report.add(
+        "queue",
+        "Enqueue, 8 concurrent callers, durable on return",
+        median(eight),
+        "msg/s",
+        format!(
+            "{:.0} commits for {} messages; target ≥ 1,000",
+            median(eight_commits),
+            count * 2
+        ),
+    );
+    report.add(
+        "queue",
+        "delivery to a local receiver, 8 delivery threads",
+        median(delivery),
+        "msg/s",
+        format!(
+            "{:.0} commits (claims and outcomes) for {} messages; target ≥ 2,000",
+            median(delivery_commits),
+            count * 3
+        ),
+    );
+}
+
+/// 5. RSS growth over 100,000 PostJson calls (objects recreated every 100).
+fn memory(s: &Settings, report: &mut Report) {
+    println!("\n== memory over many calls");
+    let server = TestServer::http();
+    let url = server.url("/status/200");
+    let count = s.count(100_000, 10_000);
+    let every = (count / 20).to_string();
+    let r = run_load(
+        s,
+        &[
+            "memory",
+            &url,
+            path_str(&s.json_file),
+            &count.to_string(),
+            &every,
+        ],
+    );
+    report.add(
+        "memory",
+        format!("RSS growth after {count} calls (after 1,000 warm-up)"),
+        number(&r, "growth_kb") / 1024.0,
+        "MB",
+        format!(
+            "{} KB → {} KB; target < 5 MB",
+            number(&r, "rss_kb_first"),
+            number(&r, "rss_kb_last")
+        ),
+    );
+}
+
+/// 6. dlopen to the first response, in a new process each time.
+fn coldstart(s: &Settings, report: &mut Report) {
+    println!("\n== cold start");
+    let server = TestServer::http();
+    let url = server.url("/status/200");
+    let mut total = Vec::new();
+    let mut dlopen = Vec::new();
+    for _ in 0..s.count(9, 3) {
+        let r = run_load(s, &["coldstart", &url, path_str(&s.json_file)]);
+        total.push(number(&r, "total_ms"));
+        dlopen.push(number(&r, "dlopen_ms"));
+    }
+    report.add("coldstart", "dlopen", median(dlopen), "ms", "");
+    report.add(
+        "coldstart",
+        "dlopen to first PostJson response",
+        median(total),
+        "ms",
+        "includes the first connection and the TLS root store",
+    );
+}
+
+/// 7. The size of each platform's library, as package.sh builds them.
+fn sizes(report: &mut Report) {
+    println!("\n== library size per platform");
+    let root = root();
+    let libraries = [
+        (
+            "Linux x86_64 (.so)",
+            "target/x86_64-unknown-linux-gnu/release/libwebhook1c.so",
+        ),
+        (
+            "Linux i386 (.so)",
+            "target/i686-unknown-linux-gnu/release/libwebhook1c.so",
+        ),
+        (
+            "Windows x64 (.dll)",
+            "target/x86_64-pc-windows-gnu/release/webhook1c.dll",
+        ),
+        (
+            "Windows x86 (.dll)",
+            "target/i686-pc-windows-gnu/release/webhook1c.dll",
+        ),
+    ];
+    for (platform, path) in libraries {
+        match std::fs::metadata(root.join(path)) {
+            Ok(m) => report.add("size", platform, m.len() as f64 / 1e6, "MB", ""),
+            Err(_) => println!("  {platform}: not built (./package.sh builds it)"),
+        }
+    }
+    let version = env!("CARGO_PKG_VERSION");
+    if let Ok(m) = std::fs::metadata(root.join(format!("dist/Webhook1C-{version}.zip"))) {
+        report.add(
+            "size",
+            "the package zip (all four)",
+            m.len() as f64 / 1e6,
+            "MB",
+            "",
+        );
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+fn main() {
+    let mut quick = false;
+    let mut only = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            // A server alone, for profiling the clients by hand.
+            "--serve" => {
+                let server = TestServer::http();
+                println!("{}", server.url("/status/200"));
+                loop {
+                    std::thread::sleep(Duration::from_secs(1));
+                    server.clear_requests();
+                }
+            }
+            "--core-client" => {
+                let url = args.next().expect("URL");
+                let json_file = PathBuf::from(args.next().expect("JSON_FILE"));
+                let count = args.next().and_then(|n| n.parse().ok()).expect("COUNT");
+                return core_client(&url, &json_file, count);
+            }
+            "--quick" => quick = true,
+            "--only" => {
+                only = args
+                    .next()
+                    .map(|g| g.split(',').map(str::to_string).collect())
+            }
+            // cargo bench passes --bench; libtest's other flags mean nothing here.
+            _ => {}
+        }
+    }
+    let library = std::env::var_os("WEBHOOK1C_LIBRARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/release/libwebhook1c.so"));
+    assert!(
+        library.exists(),
+        "{} is missing: run `cargo build --release` (benches/run.sh does)",
+        library.display()
+    );
+    let work = root().join("target/bench");
+    std::fs::create_dir_all(&work).expect("target/bench");
+    let json = json_body();
+    let json_file = work.join("body.json");
+    std::fs::write(&json_file, &json).expect("write body.json");
+    let settings = Settings {
+        quick,
+        only,
+        library,
+        load: load_binary(LoadBuild::Optimized),
+        work: work.clone(),
+        json_file,
+        json,
+    };
+    println!(
+        "Webhook1C {} benchmarks: library {}, body {} bytes, {} cores{}",
+        env!("CARGO_PKG_VERSION"),
+        settings.library.display(),
+        settings.json.len(),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        if quick { ", --quick" } else { "" }
+    );
+    let tls = Arc::new(TlsFixtures::new());
+    let mut report = Report::default();
+    if settings.wants("abi") {
+        abi_overhead(&settings, &mut report);
+    }
+    if settings.wants("pool") {
+        pool(&settings, &mut report, &tls);
+    }
+    if settings.wants("alternatives") {
+        alternatives(&settings, &mut report, &tls);
+    }
+    if settings.wants("queue") {
+        queue(&settings, &mut report);
+    }
+    if settings.wants("memory") {
+        memory(&settings, &mut report);
+    }
+    if settings.wants("coldstart") {
+        coldstart(&settings, &mut report);
+    }
+    if settings.wants("size") {
+        sizes(&mut report);
+    }
+    std::fs::write(work.join("results.csv"), report.csv()).expect("results.csv");
+    std::fs::write(work.join("summary.md"), report.markdown()).expect("summary.md");
+    println!("\nwritten: {0}/results.csv, {0}/summary.md", work.display());
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs the Webhook1C benchmarks and plots them:
+#   benches/run.sh            the full run (about 10 minutes on 2 cores)
+#   benches/run.sh --quick    a smoke run with few calls
+#   benches/run.sh --only queue,memory
+# Builds the release library (what package.sh ships for Linux x86_64, same
+# profile), runs benches/compare.rs (figures and ratios printed; CSV and a
+# Markdown table in target/bench/), then draws benches/results/benchmarks.png
+# with matplotlib and copies the CSV and table beside it. Needs curl and
+# python3-venv (installed with apt-get when run as root); requests and
+# matplotlib come from PyPI into target/py-venv. Everything runs on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v curl >/dev/null || missing+=(curl)
+command -v cc >/dev/null || missing+=(gcc)
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+if ((${#missing[@]})); then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    else
+        echo "benches/run.sh: missing Debian packages: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2
+        exit 1
+    fi
+fi
+
+venv=target/py-venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+if ! "$venv/bin/python" -c 'import requests, matplotlib' 2>/dev/null; then
+    echo "==> installing requests and matplotlib into $venv"
+    "$venv/bin/pip" install -q requests matplotlib
+fi
+
+echo "==> cargo build --release (the library the C host loads)"
+cargo build --locked --release
+
+echo "==> cargo bench --bench compare $*"
+WEBHOOK1C_BENCH_PYTHON="$venv/bin/python" cargo bench --locked --bench compare -- "$@"
+
+mkdir -p benches/results
+"$venv/bin/python" benches/plot.py target/bench/results.csv benches/results/benchmarks.png
+cp target/bench/results.csv target/bench/summary.md benches/results/
+echo "==> benches/results/: benchmarks.png, results.csv, summary.md"
