@@ -254,12 +254,15 @@ fn expect_ok(result: Result<http::Response, http::Error>) {
     }
 }
 
-/// `--core-client URL JSON_FILE COUNT`: this binary as a plain Rust client
-/// of the HTTP core, in a process of its own like the C host's, so both
-/// sides of the ABI comparison meet the server the same way.
-fn core_client(url: &str, json_file: &Path, count: usize) {
+/// `--core-client URL JSON_FILE COUNT [CA_PEM]`: this binary as a plain
+/// Rust client of the HTTP core, in a process of its own like the C host's,
+/// so both sides of the ABI comparison meet the server the same way.
+fn core_client(url: &str, json_file: &Path, count: usize, trusted: Option<String>) {
     let json = std::fs::read_to_string(json_file).expect("read the JSON file");
-    let transport = Transport::default();
+    let transport = Transport {
+        trusted_certificates: trusted.unwrap_or_default(),
+        ..Transport::default()
+    };
     let request = core_request(url, &json);
     let rate = rps(count, || expect_ok(http::send(&transport, &request)));
     println!("result mode=core calls={count} rps={rate:.1}");
@@ -267,48 +270,70 @@ fn core_client(url: &str, json_file: &Path, count: usize) {
 
 /// 1. The whole ABI path (C host → vtable → PostJson) against the same
 ///    requests through the Rust HTTP core, each from a process of its own,
-///    plain HTTP.
-fn abi_overhead(s: &Settings, report: &mut Report) {
-    println!("\n== ABI path vs the Rust HTTP core (HTTP, keep-alive, one object)");
-    let server = TestServer::http();
-    let url = server.url("/status/200");
+///    over HTTP and HTTPS.
+fn abi_overhead(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
+    println!("\n== ABI path vs the Rust HTTP core (keep-alive, one object)");
     let count = s.count(3000, 300).to_string();
     let me = std::env::current_exe().expect("the bench binary");
-    let mut core = Vec::new();
-    let mut abi = Vec::new();
-    for _ in 0..s.runs() {
-        let out = Command::new(&me)
-            .args(["--core-client", &url, path_str(&s.json_file), &count])
-            .output()
-            .expect("start the core client");
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "core client failed: {text}");
-        let rate = text
-            .split_whitespace()
-            .find_map(|kv| kv.strip_prefix("rps="))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no rps from the core client: {text}"));
-        core.push(rate);
-        let r = run_load(s, &["bench", &url, path_str(&s.json_file), &count]);
-        abi.push(number(&r, "rps"));
-        server.clear_requests();
+    let ca = path_str(&tls.ca_path).to_string();
+    for https in [false, true] {
+        let server = if https {
+            TestServer::https(tls.server_config())
+        } else {
+            TestServer::http()
+        };
+        let url = server.url("/status/200");
+        let scheme = if https { "HTTPS" } else { "HTTP" };
+        let trust = format!("TrustedCertificates={ca}");
+        let mut core = Vec::new();
+        let mut abi = Vec::new();
+        for _ in 0..s.runs() {
+            let mut args = vec!["--core-client", &url, path_str(&s.json_file), &count];
+            if https {
+                args.push(&ca);
+            }
+            let out = Command::new(&me)
+                .args(&args)
+                .output()
+                .expect("start the core client");
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "core client failed: {text}");
+            let rate = text
+                .split_whitespace()
+                .find_map(|kv| kv.strip_prefix("rps="))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("no rps from the core client: {text}"));
+            core.push(rate);
+            let mut args = vec!["bench", &url, path_str(&s.json_file), &count];
+            if https {
+                args.extend(["--set", &trust]);
+            }
+            abi.push(number(&run_load(s, &args), "rps"));
+            server.clear_requests();
+        }
+        let (core, abi) = (median(core), median(abi));
+        report.add(
+            "abi",
+            format!("Rust HTTP core (a Rust program calling http::send), {scheme}"),
+            core,
+            "req/s",
+            format!("{count} calls × {} runs, median", s.runs()),
+        );
+        report.add(
+            "abi",
+            format!("C host → PostJson (the ABI path), {scheme}"),
+            abi,
+            "req/s",
+            format!("{:.0} µs per call more", 1e6 / abi - 1e6 / core),
+        );
+        report.add(
+            "abi",
+            format!("ABI overhead, {scheme}: time per call, ABI / core"),
+            core / abi,
+            "ratio",
+            "target ≤ 1.10",
+        );
     }
-    let (core, abi) = (median(core), median(abi));
-    report.add(
-        "abi",
-        "Rust HTTP core (a Rust program calling http::send)",
-        core,
-        "req/s",
-        format!("{count} calls × {} runs, median", s.runs()),
-    );
-    report.add("abi", "C host → PostJson (the ABI path)", abi, "req/s", "");
-    report.add(
-        "abi",
-        "ABI overhead: time per call, ABI / core",
-        core / abi,
-        "ratio",
-        "target ≤ 1.10",
-    );
 }
 
 /// 2. A new add-in object per call against one reused object, HTTPS, with
@@ -764,7 +789,7 @@ fn main() {
                 let url = args.next().expect("URL");
                 let json_file = PathBuf::from(args.next().expect("JSON_FILE"));
                 let count = args.next().and_then(|n| n.parse().ok()).expect("COUNT");
-                return core_client(&url, &json_file, count);
+                return core_client(&url, &json_file, count, args.next());
             }
             "--quick" => quick = true,
             "--only" => {
@@ -809,7 +834,7 @@ fn main() {
     let tls = Arc::new(TlsFixtures::new());
     let mut report = Report::default();
     if settings.wants("abi") {
-        abi_overhead(&settings, &mut report);
+        abi_overhead(&settings, &mut report, &tls);
     }
     if settings.wants("pool") {
         pool(&settings, &mut report, &tls);
