@@ -330,40 +330,63 @@ fn run_scheduler(shared: &Shared) {
     }
 }
 
-/// Takes claimed messages one at a time and attempts them.
+/// Takes claimed messages one at a time and attempts them. A thread that
+/// records an outcome while no claimed message waits for it leases the next
+/// due message in the same transaction, so a busy queue costs one commit per
+/// message (shared with the other threads' commits) and no round trip
+/// through the scheduler.
 fn run_delivery(shared: &Shared) {
     let mut conn: Option<Connection> = None;
+    let mut next: Option<Claimed> = None;
     loop {
-        let claimed = {
-            let mut work = lock(&shared.work);
-            loop {
-                if shared.stopping() {
-                    return;
+        if shared.stopping() {
+            // A message leased with the last outcome stays leased until
+            // its lease runs out, as after a crash.
+            return;
+        }
+        let claimed = match next.take() {
+            Some(claimed) => claimed,
+            None => {
+                let mut work = lock(&shared.work);
+                loop {
+                    if shared.stopping() {
+                        return;
+                    }
+                    if let Some(claimed) = work.queue.pop_front() {
+                        break claimed;
+                    }
+                    work = match shared.work_ready.wait(work) {
+                        Ok(guard) => guard,
+                        Err(poisoned) => poisoned.into_inner(),
+                    };
                 }
-                if let Some(claimed) = work.queue.pop_front() {
-                    break claimed;
-                }
-                work = match shared.work_ready.wait(work) {
-                    Ok(guard) => guard,
-                    Err(poisoned) => poisoned.into_inner(),
-                };
             }
         };
         let id = claimed.id.clone();
-        if catch_unwind(AssertUnwindSafe(|| deliver(shared, &mut conn, claimed))).is_err() {
-            // A bug, not a delivery outcome: the lease runs out and the
-            // message is attempted again, so nothing is lost.
-            log::error!("delivery of message {id} panicked; it stays pending");
-            conn = None;
+        match catch_unwind(AssertUnwindSafe(|| deliver(shared, &mut conn, claimed))) {
+            Ok(following) => next = following,
+            Err(_) => {
+                // A bug, not a delivery outcome: the lease runs out and the
+                // message is attempted again, so nothing is lost.
+                log::error!("delivery of message {id} panicked; it stays pending");
+                conn = None;
+            }
         }
-        lock(&shared.work).in_flight -= 1;
-        shared.wake_scheduler();
+        if next.is_none() {
+            lock(&shared.work).in_flight -= 1;
+            shared.wake_scheduler();
+        }
         shared.bump_progress();
     }
 }
 
-/// One attempt of one claimed message, recorded.
-fn deliver(shared: &Shared, conn: &mut Option<Connection>, mut claimed: Claimed) {
+/// One attempt of one claimed message, recorded. Returns the next message
+/// this thread leased with the outcome, if it took one.
+fn deliver(
+    shared: &Shared,
+    conn: &mut Option<Connection>,
+    mut claimed: Claimed,
+) -> Option<Claimed> {
     let number = claimed.attempts.saturating_add(1);
     let (record, transition, last_error) = match job::load(&claimed.job, claimed.body.take()) {
         // Unreadable rows fail at once: no later attempt could read them.
@@ -373,7 +396,11 @@ fn deliver(shared: &Shared, conn: &mut Option<Connection>, mut claimed: Claimed)
         }
         Ok(loaded) => attempt(shared, &loaded, &claimed.id, number),
     };
-    let changed = record_outcome(shared, &claimed, record, transition, &last_error);
+    // Only when nothing claimed is waiting: a message taken now is
+    // attempted at once, well inside its lease.
+    let take_next = !shared.stopping() && lock(&shared.work).queue.is_empty();
+    let (changed, next) =
+        record_outcome(shared, &claimed, record, transition, &last_error, take_next);
     if changed && !matches!(transition, Transition::Retry(_)) {
         if conn.is_none() {
             *conn = store::connect(&shared.db_path).ok();
@@ -385,6 +412,7 @@ fn deliver(shared: &Shared, conn: &mut Option<Connection>, mut claimed: Claimed)
             shared.notify(&status);
         }
     }
+    next
 }
 
 /// Sends one attempt and judges it.
@@ -468,16 +496,19 @@ fn excerpt(response: &Response) -> String {
     text
 }
 
-/// Writes the outcome, retrying while the database is busy or failing.
-/// Giving up is safe: the lease runs out and the message is attempted
-/// again (at least once, never lost).
+/// Writes the outcome, retrying while the database is busy or failing, and
+/// with `take_next` leases the next due message in the same transaction.
+/// Returns whether the message's state changed through us, and the message
+/// leased. Giving up is safe: the lease runs out and the message is
+/// attempted again (at least once, never lost).
 fn record_outcome(
     shared: &Shared,
     claimed: &Claimed,
     record: Option<AttemptRecord>,
     transition: Transition,
     last_error: &str,
-) -> bool {
+    take_next: bool,
+) -> (bool, Option<Claimed>) {
     // Half the margin: the lease must still hold when we give up.
     let give_up = Instant::now() + job::LEASE_MARGIN / 2;
     let mut failures = 0u32;
@@ -488,11 +519,20 @@ fn record_outcome(
             record.clone(),
             last_error.to_string(),
         );
+        let (owner, lease) = (shared.owner.clone(), shared.lease_override);
+        let next = Arc::new(Mutex::new(None));
+        let out = Arc::clone(&next);
         let result = shared.write(Box::new(move |c| {
-            store::finish(c, &id, token, record.as_ref(), transition, &last_error)
+            let changed = store::finish(c, &id, token, record.as_ref(), transition, &last_error)?;
+            if take_next {
+                // Run again alone after a rolled-back batch: this replaces
+                // the claim that did not count.
+                *lock(&out) = store::claim_in(c, &owner, 1, lease)?.pop();
+            }
+            Ok(changed)
         }));
         match result {
-            Ok(changed) => return changed,
+            Ok(changed) => return (changed, lock(&next).take()),
             Err(e) => {
                 failures += 1;
                 if Instant::now() >= give_up || shared.stopping() {
@@ -500,7 +540,7 @@ fn record_outcome(
                         "message {}: cannot record the attempt ({e}); it will be attempted again when its lease runs out",
                         claimed.id
                     );
-                    return false;
+                    return (false, None);
                 }
                 let pause = backoff(failures);
                 log::warn!(
