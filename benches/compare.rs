@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use support::load::{load_binary, LoadBuild};
 use support::{TestServer, TlsFixtures};
+use webhook1c::host::Value;
 use webhook1c::http::{self, Method, Request, Transport};
 use webhook1c::queue::{Job, Queue};
 
@@ -268,6 +269,20 @@ fn core_client(url: &str, json_file: &Path, count: usize, trusted: Option<String
     println!("result mode=core calls={count} rps={rate:.1}");
 }
 
+/// `--client-client URL JSON_FILE COUNT`: the add-in's Client (what the
+/// vtable entries call) driven from Rust, without the ABI.
+fn client_client(url: &str, json_file: &Path, count: usize) {
+    let json = std::fs::read_to_string(json_file).expect("read the JSON file");
+    let mut client = webhook1c::addin::Client::default();
+    let (url, json) = (Value::string(url), Value::string(&json));
+    let rate = rps(count, || {
+        client
+            .post_json(&url, &json, &Value::Empty)
+            .expect("PostJson");
+    });
+    println!("result mode=client calls={count} rps={rate:.1}");
+}
+
 /// 1. The whole ABI path (C host → vtable → PostJson) against the same
 ///    requests through the Rust HTTP core, each from a process of its own,
 ///    over HTTP and HTTPS.
@@ -286,8 +301,24 @@ fn abi_overhead(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
         let scheme = if https { "HTTPS" } else { "HTTP" };
         let trust = format!("TrustedCertificates={ca}");
         let mut core = Vec::new();
+        let mut client = Vec::new();
         let mut abi = Vec::new();
         for _ in 0..s.runs() {
+            if !https {
+                // The add-in's Client from Rust: its own cost without the ABI.
+                let out = Command::new(&me)
+                    .args(["--client-client", &url, path_str(&s.json_file), &count])
+                    .output()
+                    .expect("start the Client client");
+                let text = String::from_utf8_lossy(&out.stdout);
+                assert!(out.status.success(), "Client client failed: {text}");
+                client.push(
+                    text.split_whitespace()
+                        .find_map(|kv| kv.strip_prefix("rps="))
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or_else(|| panic!("no rps from the Client client: {text}")),
+                );
+            }
             let mut args = vec!["--core-client", &url, path_str(&s.json_file), &count];
             if https {
                 args.push(&ca);
@@ -319,6 +350,19 @@ fn abi_overhead(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
             "req/s",
             format!("{count} calls × {} runs, median", s.runs()),
         );
+        if !client.is_empty() {
+            let client = median(client);
+            report.add(
+                "abi",
+                format!("the add-in's Client::post_json from Rust (no ABI), {scheme}"),
+                client,
+                "req/s",
+                format!(
+                    "{:.0} µs per call more than the core",
+                    1e6 / client - 1e6 / core
+                ),
+            );
+        }
         report.add(
             "abi",
             format!("C host → PostJson (the ABI path), {scheme}"),
@@ -784,6 +828,12 @@ fn main() {
                     std::thread::sleep(Duration::from_secs(1));
                     server.clear_requests();
                 }
+            }
+            "--client-client" => {
+                let url = args.next().expect("URL");
+                let json_file = PathBuf::from(args.next().expect("JSON_FILE"));
+                let count = args.next().and_then(|n| n.parse().ok()).expect("COUNT");
+                return client_client(&url, &json_file, count);
             }
             "--core-client" => {
                 let url = args.next().expect("URL");
