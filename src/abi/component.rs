@@ -488,25 +488,28 @@ unsafe fn call(
         unsafe { std::slice::from_raw_parts_mut(params, given) }
     };
     // SAFETY: each slot is a well-formed host variant.
-    let mut args: Vec<Value> = slots.iter().map(|v| unsafe { variant::read(v) }).collect();
+    let mut values: Vec<Value> = slots.iter().map(|v| unsafe { variant::read(v) }).collect();
     // The host passes GetNParams values; be lenient with fewer.
-    for p in m.params.iter().skip(args.len()) {
-        args.push(p.default.map_or(Value::Empty, |d| d.value()));
+    for p in m.params.iter().skip(values.len()) {
+        values.push(p.default.map_or(Value::Empty, |d| d.value()));
     }
-    let before: Vec<u64> = args.iter().map(fingerprint).collect();
+    let mut args = addin::Args::new(values);
 
     let result = state.run(|client| (m.call)(client, &mut args));
 
     let outcome = result.and_then(|value| {
         let memory = state.memory();
-        for (i, slot) in slots.iter_mut().enumerate() {
-            if fingerprint(&args[i]) != before[i] {
-                let memory = memory.as_ref().map_err(|_| CallError::NoMemoryManager)?;
-                // SAFETY: the slot holds the host's value, whose buffer is
-                // host-allocated; it is freed before being replaced.
-                unsafe { variant::replace(slot, &args[i], memory) }
-                    .map_err(|_| CallError::ResultTooLarge)?;
-            }
+        for (i, written) in args.written() {
+            let Some(slot) = slots.get_mut(i) else {
+                // A defaulted parameter the host did not pass: nothing to
+                // write back to.
+                continue;
+            };
+            let memory = memory.as_ref().map_err(|_| CallError::NoMemoryManager)?;
+            // SAFETY: the slot holds the host's value, whose buffer is
+            // host-allocated; it is freed before being replaced.
+            unsafe { variant::replace(slot, written, memory) }
+                .map_err(|_| CallError::ResultTooLarge)?;
         }
         // SAFETY: `ret` is the host's result variant or NULL (CallAsProc).
         match unsafe { ret.as_mut() } {
@@ -521,22 +524,6 @@ unsafe fn call(
             false
         }
     }
-}
-
-/// A cheap change detector for in/out parameters (handlers rarely write).
-fn fingerprint(value: &Value) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    std::mem::discriminant(value).hash(&mut h);
-    match value {
-        Value::Str(s) => s.hash(&mut h),
-        Value::Blob(b) => b.hash(&mut h),
-        Value::Int(i) => i.hash(&mut h),
-        Value::Double(d) => d.to_bits().hash(&mut h),
-        Value::Bool(b) => b.hash(&mut h),
-        other => format!("{other:?}").hash(&mut h),
-    }
-    h.finish()
 }
 
 // ---- LocaleBase and UserLanguageBase ---------------------------------------

@@ -13,7 +13,49 @@ pub type Getter = fn(&Client) -> Value;
 /// Setter of a writable property; the target names the property in errors.
 pub type Setter = fn(&mut Client, &Value, Target) -> Result<(), CallError>;
 /// Handler of a method; `args` has exactly `params.len()` values.
-pub type Handler = fn(&mut Client, &mut [Value]) -> Result<Value, CallError>;
+pub type Handler = fn(&mut Client, &mut Args) -> Result<Value, CallError>;
+
+/// The arguments of one call. Handlers read them as a slice and write an
+/// in/out parameter with [`Args::set`], so the boundary copies back to the
+/// host only what was written (most calls write nothing).
+#[derive(Debug, Default)]
+pub struct Args {
+    values: Vec<Value>,
+    written: Vec<bool>,
+}
+
+impl Args {
+    pub fn new(values: Vec<Value>) -> Self {
+        let written = vec![false; values.len()];
+        Args { values, written }
+    }
+
+    /// Replaces argument `index` (ignored past the end).
+    pub fn set(&mut self, index: usize, value: Value) {
+        if let (Some(slot), Some(written)) =
+            (self.values.get_mut(index), self.written.get_mut(index))
+        {
+            *slot = value;
+            *written = true;
+        }
+    }
+
+    /// The arguments a handler wrote, with their positions.
+    pub fn written(&self) -> impl Iterator<Item = (usize, &Value)> {
+        self.values
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| self.written[i])
+    }
+}
+
+impl std::ops::Deref for Args {
+    type Target = [Value];
+
+    fn deref(&self) -> &[Value] {
+        &self.values
+    }
+}
 
 pub struct Property {
     pub en: &'static str,
@@ -351,7 +393,7 @@ static DEBUG_METHODS: &[Method] = &[
         returns: false,
         call: |_, a| {
             let old = super::args::string(&a[0], Target::param("Value", "Значение"))?;
-            a[0] = Value::string(&format!("replaced: {old}"));
+            a.set(0, Value::string(&format!("replaced: {old}")));
             Ok(Value::Empty)
         },
     },

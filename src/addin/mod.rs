@@ -10,7 +10,7 @@ pub mod members;
 
 pub use client::Client;
 pub use errors::CallError;
-pub use members::{find_method, find_property, methods, properties, Method, Param, Property};
+pub use members::{find_method, find_property, methods, properties, Args, Method, Param, Property};
 
 /// Class name (`GetClassNames`) and extension name (`RegisterExtensionAs`):
 /// 1C code creates `Новый("AddIn.<attach name>.Client")`.
