@@ -109,7 +109,9 @@ check_windows() { # objdump library
     imports=$($objdump -p "$lib" | sed -n 's/^\tDLL Name: //p' | tr 'A-Z' 'a-z' | sort -u | xargs)
     bad=$(tr ' ' '\n' <<<"$imports" | grep -Ev "$SYSTEM_DLLS" || true)
     [ -z "$bad" ] || { echo "    $lib imports non-system DLLs: $bad"; return 1; }
-    strings -el "$lib" | grep -qx "Webhook1C" || { echo "    $lib has no version resource"; return 1; }
+    # grep reads everything: with -q it would exit at the first match and,
+    # under pipefail, strings' SIGPIPE would fail the check.
+    strings -el "$lib" | grep -x "Webhook1C" >/dev/null || { echo "    $lib has no version resource"; return 1; }
     echo "    $lib: exports OK (undecorated), version resource OK, imports: $imports"
 }
 
