@@ -14,12 +14,25 @@ pub fn decode(units: &[u16]) -> Result<String, usize> {
     let mut i = 0;
     while let Some(&unit) = units.get(i) {
         if unit < 0x80 {
-            let run = units[i..]
-                .iter()
-                .position(|&u| u >= 0x80)
-                .map_or(units.len(), |n| i + n);
-            out.extend(units[i..run].iter().map(|&u| u as u8));
-            i = run;
+            // Sixteen units at a time while all are ASCII (the test and the
+            // narrowing vectorise), then one at a time.
+            let mut rest = &units[i..];
+            while let Some((chunk, tail)) = rest.split_first_chunk::<16>() {
+                if chunk.iter().fold(0, |acc, &u| acc | u) >= 0x80 {
+                    break;
+                }
+                out.extend(chunk.iter().map(|&u| u as u8));
+                rest = tail;
+            }
+            let ascii = rest.iter().take_while(|&&u| u < 0x80).count();
+            out.extend(rest[..ascii].iter().map(|&u| u as u8));
+            i = units.len() - rest.len() + ascii;
+            continue;
+        }
+        if unit <= 0x7FF {
+            // Two bytes: Cyrillic, most of the rest of 1C's text.
+            out.extend_from_slice(&[0xC0 | (unit >> 6) as u8, 0x80 | (unit & 0x3F) as u8]);
+            i += 1;
             continue;
         }
         let (code, width) = match unit {
