@@ -33,6 +33,9 @@ use webhook1c::queue::{Job, Queue};
 
 /// Runs of each measurement; the median is reported.
 const RUNS: usize = 5;
+/// Paired runs of the two ratios with targets (ABI overhead, fresh object):
+/// more of them, since a ratio of two noisy rates is noisier than either.
+const PAIRED_RUNS: usize = 9;
 
 struct Settings {
     quick: bool,
@@ -65,6 +68,14 @@ impl Settings {
             3
         } else {
             RUNS
+        }
+    }
+
+    fn paired_runs(&self) -> usize {
+        if self.quick {
+            3
+        } else {
+            PAIRED_RUNS
         }
     }
 }
@@ -170,6 +181,21 @@ fn median(mut values: Vec<f64>) -> f64 {
     } else {
         (values[mid - 1] + values[mid]) / 2.0
     }
+}
+
+/// The median of paired ratios and their range, as a note: `a / b` per run,
+/// each pair measured back to back so that the machine's drift over a
+/// minute cancels out of the ratio.
+fn paired(ratios: &[f64]) -> (f64, String) {
+    let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (
+        median(ratios.to_vec()),
+        format!(
+            "median of {} paired runs ({low:.2}–{high:.2})",
+            ratios.len()
+        ),
+    )
 }
 
 /// A 1 KB JSON document like an order event from 1C.
@@ -288,7 +314,7 @@ fn client_client(url: &str, json_file: &Path, count: usize) {
 ///    over HTTP and HTTPS.
 fn abi_overhead(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
     println!("\n== ABI path vs the Rust HTTP core (keep-alive, one object)");
-    let count = s.count(3000, 300).to_string();
+    let count = s.count(10_000, 300).to_string();
     let me = std::env::current_exe().expect("the bench binary");
     let ca = path_str(&tls.ca_path).to_string();
     for https in [false, true] {
@@ -303,7 +329,8 @@ fn abi_overhead(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
         let mut core = Vec::new();
         let mut client = Vec::new();
         let mut abi = Vec::new();
-        for _ in 0..s.runs() {
+        let mut ratios = Vec::new();
+        for _ in 0..s.paired_runs() {
             if !https {
                 // The add-in's Client from Rust: its own cost without the ABI.
                 let out = Command::new(&me)
@@ -329,26 +356,29 @@ fn abi_overhead(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
                 .expect("start the core client");
             let text = String::from_utf8_lossy(&out.stdout);
             assert!(out.status.success(), "core client failed: {text}");
-            let rate = text
+            let rate: f64 = text
                 .split_whitespace()
                 .find_map(|kv| kv.strip_prefix("rps="))
                 .and_then(|v| v.parse().ok())
                 .unwrap_or_else(|| panic!("no rps from the core client: {text}"));
-            core.push(rate);
             let mut args = vec!["bench", &url, path_str(&s.json_file), &count];
             if https {
                 args.extend(["--set", &trust]);
             }
-            abi.push(number(&run_load(s, &args), "rps"));
+            let through_abi = number(&run_load(s, &args), "rps");
+            core.push(rate);
+            abi.push(through_abi);
+            ratios.push(rate / through_abi);
             server.clear_requests();
         }
+        let runs = core.len();
         let (core, abi) = (median(core), median(abi));
         report.add(
             "abi",
             format!("Rust HTTP core (a Rust program calling http::send), {scheme}"),
             core,
             "req/s",
-            format!("{count} calls × {} runs, median", s.runs()),
+            format!("{count} calls × {runs} runs, median"),
         );
         if !client.is_empty() {
             let client = median(client);
@@ -370,12 +400,13 @@ fn abi_overhead(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
             "req/s",
             format!("{:.0} µs per call more", 1e6 / abi - 1e6 / core),
         );
+        let (ratio, note) = paired(&ratios);
         report.add(
             "abi",
             format!("ABI overhead, {scheme}: time per call, ABI / core"),
-            core / abi,
+            ratio,
             "ratio",
-            "target ≤ 1.10",
+            format!("{note}; target ≤ 1.10"),
         );
     }
 }
@@ -388,53 +419,53 @@ fn pool(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
     let url = server.url("/status/200");
     let count = s.count(1000, 200);
     let trust = format!("TrustedCertificates={}", tls.ca_path.display());
-    let mut figures = Vec::new();
-    for fresh in [false, true] {
-        let mut rates = Vec::new();
-        let (conns, shakes) = (server.connections_accepted(), server.tls_handshakes());
-        for _ in 0..s.runs() {
-            let mut args = vec!["bench", &url, path_str(&s.json_file)];
-            let n = count.to_string();
-            args.push(&n);
+    // Per mode: rates, TCP connections, TLS handshakes; the two modes
+    // alternate, each pair back to back.
+    let mut figures = [(Vec::new(), 0, 0), (Vec::new(), 0, 0)];
+    let mut ratios = Vec::new();
+    let n = count.to_string();
+    for _ in 0..s.paired_runs() {
+        let mut pair = [0.0; 2];
+        for (mode, fresh) in [false, true].into_iter().enumerate() {
+            let (conns, shakes) = (server.connections_accepted(), server.tls_handshakes());
+            let mut args = vec!["bench", &url, path_str(&s.json_file), &n];
             if fresh {
                 args.push("--fresh");
             }
             args.extend(["--set", &trust]);
-            rates.push(number(&run_load(s, &args), "rps"));
+            pair[mode] = number(&run_load(s, &args), "rps");
+            let figure = &mut figures[mode];
+            figure.0.push(pair[mode]);
+            figure.1 += server.connections_accepted() - conns;
+            figure.2 += server.tls_handshakes() - shakes;
             server.clear_requests();
         }
-        let conns = server.connections_accepted() - conns;
-        let shakes = server.tls_handshakes() - shakes;
-        figures.push((median(rates), conns, shakes));
+        ratios.push(pair[0] / pair[1]);
     }
-    let calls = (count + (count / 10).min(50)) * s.runs();
-    let [(reused, rc, rh), (fresh, fc, fh)] = [figures[0], figures[1]];
+    let runs = ratios.len();
+    let calls = (count + (count / 10).min(50)) * runs;
+    let [(reused, rc, rh), (fresh, fc, fh)] = figures;
     report.add(
         "pool",
         "one object reused, HTTPS",
-        reused,
+        median(reused),
         "req/s",
-        format!(
-            "{rc} TCP connections, {rh} TLS handshakes for {calls} calls in {} processes",
-            s.runs()
-        ),
+        format!("{rc} TCP connections, {rh} TLS handshakes for {calls} calls in {runs} processes"),
     );
     report.add(
         "pool",
         "new object per call, HTTPS",
-        fresh,
+        median(fresh),
         "req/s",
-        format!(
-            "{fc} TCP connections, {fh} TLS handshakes for {calls} calls in {} processes",
-            s.runs()
-        ),
+        format!("{fc} TCP connections, {fh} TLS handshakes for {calls} calls in {runs} processes"),
     );
+    let (ratio, note) = paired(&ratios);
     report.add(
         "pool",
         "fresh object cost: time per call, fresh / reused",
-        reused / fresh,
+        ratio,
         "ratio",
-        "target ≤ 1.2",
+        format!("{note}; target ≤ 1.2"),
     );
 }
 
