@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the Webhook1C benchmarks and plots them:
-#   benches/run.sh            the full run (about 10 minutes on 2 cores)
+#   benches/run.sh            the full run (about 12 minutes on 2 cores)
 #   benches/run.sh --quick    a smoke run with few calls
 #   benches/run.sh --only queue,memory
 # Builds the release library (what package.sh ships for Linux x86_64, same
