@@ -355,6 +355,19 @@ fn causes<'a>(err: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'sta
     out
 }
 
+/// "The signature of the certificate cannot be verified": what Windows'
+/// chain policy reports for a chain it cannot verify up to a trusted root.
+const TRUST_E_CERT_SIGNATURE: u32 = 0x8009_6004;
+
+/// The HRESULT in the Windows verifier's text for a code it does not map,
+/// which reads `... (os error -2146869244)`; failure HRESULTs are negative
+/// as an i32, errno values are not.
+fn windows_error(text: &str) -> Option<u32> {
+    let (_, rest) = text.rsplit_once("(os error ")?;
+    let code: i32 = rest.strip_suffix(')')?.parse().ok()?;
+    (code < 0).then_some(code as u32)
+}
+
 fn tls_cause(err: &reqwest::Error) -> Option<TlsCause> {
     use rustls::CertificateError as C;
     for e in causes(err) {
@@ -374,6 +387,14 @@ fn tls_cause(err: &reqwest::Error) -> Option<TlsCause> {
                 C::Expired | C::NotValidYet => TlsCause::Expired,
                 C::ExpiredContext { .. } | C::NotValidYetContext { .. } => TlsCause::Expired,
                 C::NotValidForName | C::NotValidForNameContext { .. } => TlsCause::NameMismatch,
+                C::Other(other) => match windows_error(&other.0.to_string()) {
+                    // TRUST_E_CERT_SIGNATURE: as BadSignature above.
+                    Some(TRUST_E_CERT_SIGNATURE) => TlsCause::UnknownIssuer,
+                    Some(code) => TlsCause::Other(format!(
+                        "the system could not verify the server certificate (Windows error 0x{code:08X})"
+                    )),
+                    None => TlsCause::Other(format!("invalid server certificate: {other}")),
+                },
                 other => TlsCause::Other(format!("invalid server certificate: {other:?}")),
             },
             rustls::Error::AlertReceived(alert) => {
@@ -407,4 +428,23 @@ fn chain_text(err: &reqwest::Error) -> String {
         text = "unknown error".into();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_error_reads_the_hresult_of_the_verifier_text() {
+        let text =
+            "OS Error -2146869244 (FormatMessageW() returned error 317) (os error -2146869244)";
+        assert_eq!(windows_error(text), Some(TRUST_E_CERT_SIGNATURE));
+        assert_eq!(
+            windows_error("Ошибка (os error -2146762482)"),
+            Some(0x800B_010E)
+        );
+        // errno values and texts without a code are not HRESULTs.
+        assert_eq!(windows_error("Permission denied (os error 13)"), None);
+        assert_eq!(windows_error("bad certificate"), None);
+    }
 }
