@@ -309,13 +309,28 @@ fn client_client(url: &str, json_file: &Path, count: usize) {
     println!("result mode=client calls={count} rps={rate:.1}");
 }
 
+/// Runs this bench binary as one of its client modes (`--core-client`,
+/// `--client-client`) in a process of its own; its requests/s.
+fn own_client_rps(args: &[&str]) -> f64 {
+    let me = std::env::current_exe().expect("the bench binary");
+    let out = Command::new(me)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", args[0]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{} failed: {text}", args[0]);
+    text.split_whitespace()
+        .find_map(|kv| kv.strip_prefix("rps="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no rps from {}: {text}", args[0]))
+}
+
 /// 1. The whole ABI path (C host → vtable → PostJson) against the same
 ///    requests through the Rust HTTP core, each from a process of its own,
 ///    over HTTP and HTTPS.
 fn abi_overhead(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
     println!("\n== ABI path vs the Rust HTTP core (keep-alive, one object)");
     let count = s.count(10_000, 300).to_string();
-    let me = std::env::current_exe().expect("the bench binary");
     let ca = path_str(&tls.ca_path).to_string();
     for https in [false, true] {
         let server = if https {
@@ -333,34 +348,18 @@ fn abi_overhead(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
         for _ in 0..s.paired_runs() {
             if !https {
                 // The add-in's Client from Rust: its own cost without the ABI.
-                let out = Command::new(&me)
-                    .args(["--client-client", &url, path_str(&s.json_file), &count])
-                    .output()
-                    .expect("start the Client client");
-                let text = String::from_utf8_lossy(&out.stdout);
-                assert!(out.status.success(), "Client client failed: {text}");
-                client.push(
-                    text.split_whitespace()
-                        .find_map(|kv| kv.strip_prefix("rps="))
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or_else(|| panic!("no rps from the Client client: {text}")),
-                );
+                client.push(own_client_rps(&[
+                    "--client-client",
+                    &url,
+                    path_str(&s.json_file),
+                    &count,
+                ]));
             }
             let mut args = vec!["--core-client", &url, path_str(&s.json_file), &count];
             if https {
                 args.push(&ca);
             }
-            let out = Command::new(&me)
-                .args(&args)
-                .output()
-                .expect("start the core client");
-            let text = String::from_utf8_lossy(&out.stdout);
-            assert!(out.status.success(), "core client failed: {text}");
-            let rate: f64 = text
-                .split_whitespace()
-                .find_map(|kv| kv.strip_prefix("rps="))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| panic!("no rps from the core client: {text}"));
+            let rate = own_client_rps(&args);
             let mut args = vec!["bench", &url, path_str(&s.json_file), &count];
             if https {
                 args.extend(["--set", &trust]);

@@ -18,7 +18,7 @@ pub type Handler = fn(&mut Client, &mut Args) -> Result<Value, CallError>;
 /// The arguments of one call. Handlers read them as a slice and write an
 /// in/out parameter with [`Args::set`], so the boundary copies back to the
 /// host only what was written (most calls write nothing).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Args {
     values: Vec<Value>,
     written: Vec<bool>,

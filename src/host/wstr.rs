@@ -50,8 +50,11 @@ pub fn decode(units: &[u16]) -> Result<String, usize> {
         out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
         i += width;
     }
-    // Valid by construction; the check is one fast pass and keeps this safe.
-    String::from_utf8(out).map_err(|e| e.utf8_error().valid_up_to())
+    // Valid by construction (every unit above went through the match); the
+    // check is one fast pass that keeps this free of `unsafe`. Were it ever
+    // to fail, the bytes are still the host's text: replace, never drop.
+    Ok(String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// The UTF-8 length of well-formed UTF-16 (a surrogate pair's 4 bytes count
