@@ -136,14 +136,17 @@ impl Shared {
 
         // Delivery threads first: a scheduler without them would lease
         // messages nobody attempts.
+        let (running, started_threads) = std::sync::mpsc::channel::<()>();
         let mut started = 0;
         let mut last_error = None;
         for n in 1..=CONCURRENCY {
-            let me = Arc::clone(&shared);
+            let (me, running) = (Arc::clone(&shared), running.clone());
             match std::thread::Builder::new()
                 .name(format!("webhook1c-delivery-{n}"))
-                .spawn(move || run_delivery(&me))
-            {
+                .spawn(move || {
+                    let _ = running.send(());
+                    run_delivery(&me)
+                }) {
                 Ok(_) => started += 1,
                 Err(e) => {
                     log::warn!("delivery thread {n} did not start: {e}");
@@ -158,12 +161,16 @@ impl Shared {
             let me = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name("webhook1c-scheduler".into())
-                .spawn(move || run_scheduler(&me))
+                .spawn(move || {
+                    let _ = running.send(());
+                    run_scheduler(&me)
+                })
         };
         if let Err(e) = scheduler {
             shared.stop();
             return Err(QueueError::Thread(e));
         }
+        wait_until_running(&started_threads, started + 1);
         Ok(shared)
     }
 
@@ -272,6 +279,28 @@ impl Shared {
 
 fn random_u32() -> u32 {
     (schedule::random_unit() * f64::from(u32::MAX)) as u32
+}
+
+/// Longest wait for the threads [`Shared::start`] spawned to begin running.
+const THREAD_START_LIMIT: Duration = Duration::from_secs(5);
+
+/// Returns once `count` threads have reported on `running` (or after
+/// [`THREAD_START_LIMIT`]), so that the 1C call that opened the queue never
+/// returns while one of our threads is still being created. The host
+/// process may exit right after that call. A started thread is ended
+/// cleanly by the exit on every platform, but under 32-bit Wine a process
+/// that exits while one of its threads is still in its start-up (Wine's
+/// init_thread round trip) dies with SIGSEGV; a 1C worker process that
+/// crashes on exit writes a crash dump.
+fn wait_until_running(running: &std::sync::mpsc::Receiver<()>, count: usize) {
+    let deadline = Instant::now() + THREAD_START_LIMIT;
+    for _ in 0..count {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if running.recv_timeout(left).is_err() {
+            log::warn!("the queue's threads took more than {THREAD_START_LIMIT:?} to start");
+            return;
+        }
+    }
 }
 
 /// Leases due messages whenever a delivery thread is free, then sleeps until
