@@ -269,7 +269,9 @@ fn rps(count: usize, mut call: impl FnMut()) -> f64 {
 fn core_request(url: &str, json: &str) -> Request {
     let mut request = Request::new(Method::Post, url);
     request.body = Some(json.as_bytes().to_vec().into());
-    request.content_type = Some("application/json; charset=utf-8".into());
+    request
+        .headers
+        .set("Content-Type", "application/json; charset=utf-8");
     request
 }
 
@@ -295,16 +297,16 @@ fn core_client(url: &str, json_file: &Path, count: usize, trusted: Option<String
     println!("result mode=core calls={count} rps={rate:.1}");
 }
 
-/// `--client-client URL JSON_FILE COUNT`: the add-in's Client (what the
-/// vtable entries call) driven from Rust, without the ABI.
+/// `--client-client URL JSON_FILE COUNT`: the add-in's object (what the
+/// vtable entries dispatch to) driven from Rust, without the ABI.
 fn client_client(url: &str, json_file: &Path, count: usize) {
     let json = std::fs::read_to_string(json_file).expect("read the JSON file");
-    let mut client = webhook1c::addin::Client::default();
+    let mut object = webhook1c::addin::Object::new();
+    let post_json = webhook1c::addin::find_method("PostJson").expect("PostJson");
     let (url, json) = (Value::string(url), Value::string(&json));
     let rate = rps(count, || {
-        client
-            .post_json(&url, &json, &Value::Empty)
-            .expect("PostJson");
+        let outcome = object.call(post_json, vec![url.clone(), json.clone()]);
+        assert!(outcome.error.is_none(), "PostJson: {:?}", outcome.error);
     });
     println!("result mode=client calls={count} rps={rate:.1}");
 }

@@ -15,6 +15,8 @@ use flexi_logger::{Cleanup, Criterion, DeferredNow, FileSpec, Naming, WriteMode}
 use log::kv::{Key, Value};
 use once_cell::sync::Lazy;
 
+use crate::http;
+
 /// Target of audit records.
 pub const TARGET: &str = "webhook1c::audit";
 /// Rotate a log file when it reaches this size...
@@ -29,7 +31,7 @@ const NAMING: Naming = Naming::TimestampsCustomFormat {
 };
 
 /// One attempt, as logged.
-pub struct Attempt<'a> {
+pub struct Line<'a> {
     pub method: &'a str,
     /// Already redacted (see `http::redact_url`).
     pub url: &'a str,
@@ -44,7 +46,7 @@ pub struct Attempt<'a> {
     pub message_id: &'a str,
 }
 
-impl fmt::Display for Attempt<'_> {
+impl fmt::Display for Line<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {} ", self.method, self.url)?;
         match self.status {
@@ -68,10 +70,30 @@ impl fmt::Display for Attempt<'_> {
 }
 
 /// Appends one attempt line to `file` (created with its folder if needed).
-pub fn record(file: &Path, attempt: &Attempt<'_>) {
+pub fn record(file: &Path, line: &Line<'_>) {
     install();
     let file = file.to_string_lossy();
-    log::info!(target: TARGET, log_file = file.as_ref(); "{attempt}");
+    log::info!(target: TARGET, log_file = file.as_ref(); "{line}");
+}
+
+/// Appends the line of one HTTP attempt, direct or queued: the redacted
+/// URL, the status or the error text, sizes and timing.
+pub fn record_attempt(file: &Path, attempt: &http::retry::Attempt<'_>) {
+    let error = attempt.result.as_ref().err().map(ToString::to_string);
+    record(
+        file,
+        &Line {
+            method: attempt.request.method().as_str(),
+            url: attempt.request.shown_url(),
+            status: attempt.result.as_ref().ok().map(|r| r.status),
+            error: error.as_deref(),
+            duration: attempt.duration,
+            bytes_sent: attempt.request.body_len(),
+            bytes_received: attempt.result.as_ref().map_or(0, |r| r.body.len()),
+            attempt: attempt.number,
+            message_id: attempt.message_id,
+        },
+    );
 }
 
 /// Routes audit records to the rotating writer of their `log_file`, and our
@@ -191,7 +213,7 @@ mod tests {
     fn a_line_names_the_attempt_in_the_file_itself() {
         let dir = std::env::temp_dir().join(format!("webhook1c-audit-{}", std::process::id()));
         let file = dir.join("nested").join("audit.log");
-        let attempt = Attempt {
+        let line = Line {
             method: "POST",
             url: "https://example.com/hook",
             status: None,
@@ -202,7 +224,7 @@ mod tests {
             attempt: 2,
             message_id: "msg_1",
         };
-        record(&file, &attempt);
+        record(&file, &line);
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(text.contains("POST https://example.com/hook status=- duration_ms=12 sent=80 received=0 attempt=2 id=msg_1 error=\"could not connect"), "{text}");
         assert_eq!(text.lines().count(), 1);

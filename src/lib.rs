@@ -3,16 +3,16 @@
 //!
 //! Boundary rules:
 //! 1. `exports` holds the five C functions; `abi` is the only module with
-//!    raw pointers, `repr(C)` types and vtables, and every entry runs inside
-//!    `abi::guard::guard` so no panic reaches the host.
+//!    raw pointers, `repr(C)` types and vtables, every entry runs inside
+//!    `abi::guard::guard` so no panic reaches the host, and it only
+//!    converts values and dispatches to `addin::Object`.
 //! 2. `host` models what crosses the boundary as safe values.
-//! 3. `addin` is the 1C face: the bilingual member table and the Client.
-//! 4. `http` is the HTTP core and knows nothing of 1C.
+//! 3. `addin` is the 1C face: the bilingual member table, argument reading,
+//!    error texts and codes (one catalog), the Client's settings and calls.
+//! 4. `http` and `queue` know nothing of 1C; `http` imports no other module
+//!    of the crate. `audit` writes LogFile lines of HTTP attempts.
 //!
-//! Data flows host -> abi -> host values -> addin -> http and back.
-
-#![deny(clippy::undocumented_unsafe_blocks)]
-#![deny(unsafe_op_in_unsafe_fn)]
+//! Data flows host -> abi -> host values -> addin -> http / queue and back.
 
 pub mod abi;
 pub mod addin;

@@ -1458,3 +1458,104 @@ call QueueStatus",
     assert_eq!(status["state"], "pending", "{status}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn error_codes_name_each_kind_of_failure_and_clear_after_success() {
+    let server = TestServer::http();
+    let tls = TlsFixtures::shared();
+    let untrusted = TestServer::https(tls.server_config());
+    let refused = q(&format!("http://127.0.0.1:{}/hook", closed_port()));
+    let (echo, json) = (q(&server.url("/echo")), q(r#"{"a":1}"#));
+    // (settings before the call, the call or property write that fails,
+    // the ErrorCode it leaves)
+    let cases = [
+        (
+            "",
+            format!("call PostJson {refused} {json}"),
+            "connection_refused",
+        ),
+        (
+            "",
+            format!(
+                "call PostJson {} {json}",
+                q("http://webhook1c-fault.invalid/")
+            ),
+            "dns",
+        ),
+        (
+            "set Timeout 1",
+            format!("call PostJson {} {json}", q(&server.url("/slow/3000"))),
+            "timeout",
+        ),
+        (
+            "set Timeout 30",
+            format!("call PostJson {} {json}", q(&untrusted.url("/echo"))),
+            "tls_untrusted",
+        ),
+        (
+            "",
+            format!("call PostJson {echo} {}", q("{\"a\": }")),
+            "invalid_json",
+        ),
+        (
+            "set MaxResponseSize 10",
+            format!("call Post {echo} {}", q(&"x".repeat(100))),
+            "response_too_large",
+        ),
+        (
+            "set MaxResponseSize 0",
+            format!("call PostJson 42 {json}"),
+            "invalid_argument",
+        ),
+        (
+            "",
+            format!("call PostJson undefined {json}"),
+            "missing_argument",
+        ),
+        ("", format!("set Timeout {}", q("30")), "invalid_argument"),
+    ];
+    let mut script = String::from("get ErrorCode\n");
+    let mut steps = Vec::new();
+    let mut next = 1;
+    for (setup, failing, code) in &cases {
+        if !setup.is_empty() {
+            script += &format!("{setup}\n");
+            next += 1;
+        }
+        script += &format!("{failing}\nget ErrorCode\nget ErrorText\n");
+        steps.push((next, *code));
+        next += 3;
+    }
+    script += &format!("call PostJson {echo} {json}\nget ErrorCode\nget ErrorText");
+    let run = run_en(&script);
+
+    assert_eq!(run.step(0).string(), "", "no failure yet");
+    for (step, code) in steps {
+        let raised = run.step(step).err();
+        assert_eq!(run.step(step + 1).string(), code, "{raised}");
+        assert_eq!(
+            run.step(step + 2).string(),
+            raised,
+            "ErrorText: the same failure"
+        );
+    }
+    assert!(run.steps.iter().any(|s| s.exception.as_deref()
+        == Some("PostJson: parameter URL must be a String, not Undefined")));
+    // A successful call clears both.
+    run.step(next).ok();
+    assert_eq!(run.step(next + 1).string(), "");
+    assert_eq!(run.step(next + 2).string(), "");
+
+    // Russian texts, the same codes.
+    let ru = run_ru(&format!(
+        "call ОтправитьJson {refused} {json}
+get КодОшибки
+get ТекстОшибки"
+    ));
+    assert_eq!(ru.step(1).string(), "connection_refused");
+    assert!(
+        ru.step(2).string().contains("соединение отклонено"),
+        "{}",
+        ru.step(2).string()
+    );
+}

@@ -211,13 +211,17 @@ fn retries_sign_every_attempt_with_one_id_and_follow_retry_after() {
     let log = std::env::temp_dir().join(format!("webhook1c-retry-{}.log", std::process::id()));
     let _ = std::fs::remove_file(&log);
     let record = |d| pauses.lock().unwrap().push(d);
+    let audit = |attempt: &webhook1c::http::retry::Attempt<'_>| {
+        webhook1c::audit::record_attempt(&log, attempt)
+    };
     let how = Attempts {
         policy,
         signer: Some(&signer),
         message_id: "msg_test",
-        log_file: Some(&log),
+        observe: Some(&audit),
         sleep: &record,
     };
+    let request = request.prepare().unwrap();
     let outcome = send_with_retries(&Transport::default(), &request, &how);
     assert_eq!(outcome.result.unwrap().status, 200);
     assert_eq!(outcome.attempts, 4);
@@ -269,7 +273,7 @@ fn retries_sign_every_attempt_with_one_id_and_follow_retry_after() {
         policy,
         signer: None,
         message_id: "x",
-        log_file: None,
+        observe: None,
         sleep: &|_| {},
     };
     let outcome = send_with_retries(&Transport::default(), &request, &how);

@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use webhook1c::addin::members::Default as ParamDefault;
+use webhook1c::addin::members::ParamDefault;
 use webhook1c::addin::{find_method, find_property, methods, properties, Method};
 
 /// The variable that holds the add-in object.

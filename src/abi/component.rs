@@ -5,17 +5,16 @@
 
 use std::ffi::{c_long, c_void};
 use std::mem::offset_of;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::connection::Connection;
-use super::guard::{guard, panic_message};
+use super::guard::guard;
 use super::memory::MemoryManager;
-use super::strings::{read_nul_terminated, MAX_NAME_UNITS};
+use super::strings::read_name;
 use super::types::*;
 use super::variant;
-use crate::addin::{self, CallError, Client};
-use crate::host::{wstr, Lang, Value};
+use crate::addin::{self, Member, Object, Outcome, ReturnFailure};
+use crate::host::{wstr, Value};
 
 /// Marks a live component; checked on every call so that a stale or foreign
 /// pointer is refused instead of used.
@@ -34,9 +33,7 @@ pub struct Component {
 struct State {
     memory: Option<MemoryManager>,
     connection: Option<Connection>,
-    client: Client,
-    /// Set by SetUserInterfaceLanguageCode; wins over the locale.
-    interface_language: Option<Lang>,
+    object: Object,
 }
 
 // Base subobject offsets: 0, P, 2P, 3P.
@@ -62,8 +59,7 @@ impl Component {
             state: Mutex::new(State {
                 memory: None,
                 connection: None,
-                client: Client::default(),
-                interface_language: None,
+                object: Object::new(),
             }),
         });
         Box::into_raw(component).cast()
@@ -133,42 +129,70 @@ fn with<R: Copy>(
 }
 
 impl State {
-    fn lang(&self) -> Lang {
-        self.client.lang
-    }
-
-    /// Turns `err` into a 1C exception: ErrorText, then AddError.
-    fn report(&mut self, member: (&str, &str), err: &CallError) {
-        let lang = self.lang();
-        let name = lang.pick(member.0, member.1);
-        let detail = err.text(lang);
-        // Texts that already name the property ("property Timeout cannot be
-        // negative", "Proxy: invalid proxy URL") are not prefixed again.
-        let names_itself =
-            err.target().is_some_and(|t| t.property) || detail.starts_with(&format!("{name}: "));
-        let text = if names_itself {
-            detail
-        } else {
-            format!("{name}: {detail}")
-        };
-        self.client.error_text = text.clone();
-        if let Some(connection) = &self.connection {
-            connection.add_error(ADDIN_E_FAIL, addin::ERROR_SOURCE, &text, 1);
+    /// Hands `outcome` back to the host: rewritten in/out parameters into
+    /// `slots`, the value into `ret`; on failure raises the text through
+    /// AddError and answers false.
+    fn hand_back(
+        &mut self,
+        member: Member,
+        outcome: Outcome,
+        ret: Option<&mut TVariant>,
+        slots: &mut [TVariant],
+    ) -> bool {
+        if let Some(text) = &outcome.error {
+            self.raise(text);
+            return false;
+        }
+        match self.write_back(&outcome, ret, slots) {
+            Ok(()) => true,
+            Err(why) => {
+                let text = self.object.return_failed(member, why);
+                self.raise(&text);
+                false
+            }
         }
     }
 
-    /// Runs a handler with panics turned into an internal error.
-    fn run<T>(
-        &mut self,
-        f: impl FnOnce(&mut Client) -> Result<T, CallError>,
-    ) -> Result<T, CallError> {
-        let client = &mut self.client;
-        catch_unwind(AssertUnwindSafe(|| f(client)))
-            .unwrap_or_else(|payload| Err(CallError::Internal(panic_message(&*payload))))
+    fn write_back(
+        &self,
+        outcome: &Outcome,
+        ret: Option<&mut TVariant>,
+        slots: &mut [TVariant],
+    ) -> Result<(), ReturnFailure> {
+        for (i, value) in &outcome.written {
+            // A defaulted parameter the host did not pass has no slot.
+            let Some(slot) = slots.get_mut(*i) else {
+                continue;
+            };
+            let memory = self.memory.ok_or(ReturnFailure::NoMemoryManager)?;
+            // SAFETY: the slot holds the host's value, whose buffer is
+            // host-allocated; it is freed before being replaced.
+            unsafe { variant::replace(slot, value, &memory) }
+                .map_err(|_| ReturnFailure::TooLarge)?;
+        }
+        match (ret, &outcome.value) {
+            (Some(out), Some(value)) => self.write(out, value),
+            _ => Ok(()),
+        }
     }
 
-    fn memory(&self) -> Result<MemoryManager, CallError> {
-        self.memory.ok_or(CallError::NoMemoryManager)
+    fn write(&self, out: &mut TVariant, value: &Value) -> Result<(), ReturnFailure> {
+        let memory = self.memory.ok_or(ReturnFailure::NoMemoryManager)?;
+        variant::write(out, value, &memory).map_err(|_| ReturnFailure::TooLarge)
+    }
+
+    /// AddError with `text`: the host raises it in the 1C code when the
+    /// call returns false.
+    fn raise(&self, text: &str) {
+        if let Some(connection) = &self.connection {
+            connection.add_error(ADDIN_E_FAIL, addin::ERROR_SOURCE, text, 1);
+        }
+    }
+
+    /// A host-allocated copy of a member's name, or NULL when there is no
+    /// such member.
+    fn member_name(&self, name: Option<&str>) -> *const WChar {
+        name.map_or(std::ptr::null(), |name| self.host_string(name))
     }
 
     /// A host-allocated NUL-terminated copy of `text`, or NULL.
@@ -180,8 +204,9 @@ impl State {
     }
 }
 
-fn index(num: c_long, len: usize) -> Option<usize> {
-    usize::try_from(num).ok().filter(|&i| i < len)
+/// A member index from the host; a negative one names no member.
+fn index(num: c_long) -> usize {
+    usize::try_from(num).unwrap_or(usize::MAX)
 }
 
 fn count(n: usize) -> c_long {
@@ -190,10 +215,9 @@ fn count(n: usize) -> c_long {
 
 /// Reads a NUL-terminated name the host passed (a member name or a locale).
 fn host_name(ptr: *const WChar) -> Option<String> {
-    // SAFETY: the host passes NUL-terminated strings; we read at most
-    // MAX_NAME_UNITS.
-    let units = unsafe { read_nul_terminated(ptr, MAX_NAME_UNITS) }?;
-    wstr::decode(&units).ok()
+    // SAFETY: the host passes NUL-terminated strings; read_name stops at
+    // the NUL or its length limit.
+    unsafe { read_name(ptr) }
 }
 
 // ---- IInitDoneBase ---------------------------------------------------------
@@ -214,7 +238,7 @@ unsafe extern "system" fn init(this: *mut c_void, disp: *mut c_void) -> bool {
         let mut state = c.lock();
         state.connection = connection;
         let sink = connection.map(|c| Arc::new(c) as Arc<dyn crate::host::EventSink>);
-        state.client.set_event_sink(sink);
+        state.object.set_event_sink(sink);
         connection.is_some()
     })
 }
@@ -238,7 +262,7 @@ unsafe extern "system" fn done(this: *mut c_void) {
         // The host's objects may go away after Done: forget them.
         let mut state = c.lock();
         state.connection = None;
-        state.client.set_event_sink(None);
+        state.object.set_event_sink(None);
     })
 }
 
@@ -278,7 +302,7 @@ unsafe extern "system" fn register_extension_as(this: *mut c_void, name: *mut *m
 
 unsafe extern "system" fn get_n_props(this: *mut c_void) -> c_long {
     with(this, LANGUAGE_EXTENDER, 0, |_| {
-        count(addin::properties().len())
+        count(addin::property_count())
     })
 }
 
@@ -296,79 +320,50 @@ unsafe extern "system" fn get_prop_name(
     alias: c_long,
 ) -> *const WChar {
     with(this, LANGUAGE_EXTENDER, std::ptr::null(), |c| {
-        let Some(p) = index(num, addin::properties().len()).map(|i| &addin::properties()[i]) else {
-            return std::ptr::null();
-        };
-        c.lock().host_string(if alias == 1 { p.ru } else { p.en })
+        c.lock()
+            .member_name(addin::property_name(index(num), index(alias)))
     })
 }
 
 unsafe extern "system" fn get_prop_val(this: *mut c_void, num: c_long, val: *mut TVariant) -> bool {
     with(this, LANGUAGE_EXTENDER, false, |c| {
         let mut state = c.lock();
-        let Some(p) = index(num, addin::properties().len()).map(|i| &addin::properties()[i]) else {
-            state.report(("property", "свойство"), &CallError::NoSuchMember);
+        let member = Member::Property(index(num));
+        // SAFETY: `val` is the host's variant for the result (or NULL).
+        let Some(out) = (unsafe { val.as_mut() }) else {
+            let text = state.object.return_failed(member, ReturnFailure::NoVariant);
+            state.raise(&text);
             return false;
         };
-        let member = (p.en, p.ru);
-        let result = state.run(|client| p.get.map(|get| get(client)).ok_or(CallError::NotReadable));
-        // SAFETY: `val` is the host's variant for the result (or NULL).
-        let out = unsafe { val.as_mut() };
-        let written = match (result, out) {
-            (Ok(value), Some(out)) => write_result(&state, out, &value),
-            (Ok(_), None) => Err(CallError::Internal("no variant for the result".into())),
-            (Err(e), _) => Err(e),
-        };
-        match written {
-            Ok(()) => true,
-            Err(e) => {
-                state.report(member, &e);
-                false
-            }
-        }
+        let outcome = state.object.get_property(index(num));
+        state.hand_back(member, outcome, Some(out), &mut [])
     })
 }
 
 unsafe extern "system" fn set_prop_val(this: *mut c_void, num: c_long, val: *mut TVariant) -> bool {
     with(this, LANGUAGE_EXTENDER, false, |c| {
-        let mut state = c.lock();
-        let Some(p) = index(num, addin::properties().len()).map(|i| &addin::properties()[i]) else {
-            state.report(("property", "свойство"), &CallError::NoSuchMember);
-            return false;
-        };
         // SAFETY: `val` is the host's well-formed variant (or NULL).
         let value = unsafe { val.as_ref() }.map_or(Value::Empty, |v| unsafe { variant::read(v) });
-        let target = p.target();
-        let result = state.run(|client| match p.set {
-            Some(set) => set(client, &value, target),
-            None => Err(CallError::NotWritable),
-        });
-        match result {
-            Ok(()) => true,
-            Err(e) => {
-                state.report((p.en, p.ru), &e);
-                false
-            }
-        }
+        let mut state = c.lock();
+        let outcome = state.object.set_property(index(num), value);
+        state.hand_back(Member::Property(index(num)), outcome, None, &mut [])
     })
 }
 
 unsafe extern "system" fn is_prop_readable(this: *mut c_void, num: c_long) -> bool {
     with(this, LANGUAGE_EXTENDER, false, |_| {
-        index(num, addin::properties().len()).is_some_and(|i| addin::properties()[i].get.is_some())
+        addin::is_readable(index(num))
     })
 }
 
 unsafe extern "system" fn is_prop_writable(this: *mut c_void, num: c_long) -> bool {
     with(this, LANGUAGE_EXTENDER, false, |_| {
-        index(num, addin::properties().len()).is_some_and(|i| addin::properties()[i].set.is_some())
+        addin::is_writable(index(num))
     })
 }
 
 unsafe extern "system" fn get_n_methods(this: *mut c_void) -> c_long {
-    with(this, LANGUAGE_EXTENDER, 0, |_| {
-        count(addin::methods().len())
-    })
+    with(this, LANGUAGE_EXTENDER, 0, |_| count(addin::method_count()))
 }
 
 unsafe extern "system" fn find_method(this: *mut c_void, name: *const WChar) -> c_long {
@@ -379,29 +374,20 @@ unsafe extern "system" fn find_method(this: *mut c_void, name: *const WChar) -> 
     })
 }
 
-fn method(num: c_long) -> Option<&'static addin::Method> {
-    index(num, addin::methods().len()).map(|i| addin::methods()[i])
-}
-
 unsafe extern "system" fn get_method_name(
     this: *mut c_void,
     num: c_long,
     alias: c_long,
 ) -> *const WChar {
-    with(
-        this,
-        LANGUAGE_EXTENDER,
-        std::ptr::null(),
-        |c| match method(num) {
-            Some(m) => c.lock().host_string(if alias == 1 { m.ru } else { m.en }),
-            None => std::ptr::null(),
-        },
-    )
+    with(this, LANGUAGE_EXTENDER, std::ptr::null(), |c| {
+        c.lock()
+            .member_name(addin::method_name(index(num), index(alias)))
+    })
 }
 
 unsafe extern "system" fn get_n_params(this: *mut c_void, num: c_long) -> c_long {
     with(this, LANGUAGE_EXTENDER, 0, |_| {
-        method(num).map_or(0, |m| count(m.params.len()))
+        count(addin::param_count(index(num)))
     })
 }
 
@@ -412,24 +398,20 @@ unsafe extern "system" fn get_param_def_value(
     val: *mut TVariant,
 ) -> bool {
     with(this, LANGUAGE_EXTENDER, false, |c| {
-        let Some(default) = method(num)
-            .and_then(|m| index(param, m.params.len()).map(|i| &m.params[i]))
-            .and_then(|p| p.default)
-        else {
+        let Some(default) = addin::param_default(index(num), index(param)) else {
             return false;
         };
         // SAFETY: `val` is the host's variant (or NULL).
         let Some(out) = (unsafe { val.as_mut() }) else {
             return false;
         };
-        let state = c.lock();
-        write_result(&state, out, &default.value()).is_ok()
+        c.lock().write(out, &default).is_ok()
     })
 }
 
 unsafe extern "system" fn has_ret_val(this: *mut c_void, num: c_long) -> bool {
     with(this, LANGUAGE_EXTENDER, false, |_| {
-        method(num).is_some_and(|m| m.returns)
+        addin::has_return(index(num))
     })
 }
 
@@ -458,11 +440,6 @@ unsafe extern "system" fn call_as_func(
     })
 }
 
-fn write_result(state: &State, out: &mut TVariant, value: &Value) -> Result<(), CallError> {
-    let memory = state.memory()?;
-    variant::write(out, value, &memory).map_err(|_| CallError::ResultTooLarge)
-}
-
 /// The shared body of CallAsProc and CallAsFunc.
 ///
 /// # Safety
@@ -475,11 +452,6 @@ unsafe fn call(
     params: *mut TVariant,
     n: c_long,
 ) -> bool {
-    let mut state = c.lock();
-    let Some(m) = method(num) else {
-        state.report(("method", "метод"), &CallError::NoSuchMember);
-        return false;
-    };
     let given = usize::try_from(n).unwrap_or(0);
     let slots: &mut [TVariant] = if given == 0 || params.is_null() {
         &mut []
@@ -488,42 +460,12 @@ unsafe fn call(
         unsafe { std::slice::from_raw_parts_mut(params, given) }
     };
     // SAFETY: each slot is a well-formed host variant.
-    let mut values: Vec<Value> = slots.iter().map(|v| unsafe { variant::read(v) }).collect();
-    // The host passes GetNParams values; be lenient with fewer.
-    for p in m.params.iter().skip(values.len()) {
-        values.push(p.default.map_or(Value::Empty, |d| d.value()));
-    }
-    let mut args = addin::Args::new(values);
-
-    let result = state.run(|client| (m.call)(client, &mut args));
-
-    let outcome = result.and_then(|value| {
-        let memory = state.memory();
-        for (i, written) in args.written() {
-            let Some(slot) = slots.get_mut(i) else {
-                // A defaulted parameter the host did not pass: nothing to
-                // write back to.
-                continue;
-            };
-            let memory = memory.as_ref().map_err(|_| CallError::NoMemoryManager)?;
-            // SAFETY: the slot holds the host's value, whose buffer is
-            // host-allocated; it is freed before being replaced.
-            unsafe { variant::replace(slot, written, memory) }
-                .map_err(|_| CallError::ResultTooLarge)?;
-        }
-        // SAFETY: `ret` is the host's result variant or NULL (CallAsProc).
-        match unsafe { ret.as_mut() } {
-            Some(out) => write_result(&state, out, &value),
-            None => Ok(()),
-        }
-    });
-    match outcome {
-        Ok(()) => true,
-        Err(e) => {
-            state.report((m.en, m.ru), &e);
-            false
-        }
-    }
+    let values: Vec<Value> = slots.iter().map(|v| unsafe { variant::read(v) }).collect();
+    let mut state = c.lock();
+    let outcome = state.object.call(index(num), values);
+    // SAFETY: `ret` is the host's result variant or NULL (CallAsProc).
+    let ret = unsafe { ret.as_mut() };
+    state.hand_back(Member::Method(index(num)), outcome, ret, slots)
 }
 
 // ---- LocaleBase and UserLanguageBase ---------------------------------------
@@ -542,10 +484,7 @@ unsafe extern "system" fn set_locale(this: *mut c_void, loc: *const WChar) {
     // Only our texts follow the locale; the process locale is left alone.
     with(this, LOCALE, (), |c| {
         if let Some(locale) = host_name(loc) {
-            let mut state = c.lock();
-            if state.interface_language.is_none() {
-                state.client.lang = Lang::from_code(&locale);
-            }
+            c.lock().object.set_locale(&locale);
         }
     })
 }
@@ -553,10 +492,7 @@ unsafe extern "system" fn set_locale(this: *mut c_void, loc: *const WChar) {
 unsafe extern "system" fn set_user_interface_language_code(this: *mut c_void, lang: *const WChar) {
     with(this, USER_LANGUAGE, (), |c| {
         if let Some(code) = host_name(lang) {
-            let mut state = c.lock();
-            let lang = Lang::from_code(&code);
-            state.interface_language = Some(lang);
-            state.client.lang = lang;
+            c.lock().object.set_interface_language(&code);
         }
     })
 }

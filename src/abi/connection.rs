@@ -6,7 +6,7 @@ use std::ffi::{c_long, c_void};
 use std::ptr::NonNull;
 
 use super::types::{ConnectionVtable, HostObject, WChar};
-use crate::host::wstr;
+use widestring::U16CString;
 
 type AddErrorFn =
     unsafe extern "system" fn(*mut c_void, u16, *const WChar, *const WChar, c_long) -> bool;
@@ -55,8 +55,8 @@ impl Connection {
         let Some(add_error) = self.add_error else {
             return false;
         };
-        let source = wstr::encode_nul(source);
-        let description = wstr::encode_nul(description);
+        let source = U16CString::from_str_truncate(source);
+        let description = U16CString::from_str_truncate(description);
         // SAFETY: checked handle; both strings are NUL-terminated and live
         // across the call (the host copies them).
         unsafe {
@@ -75,9 +75,9 @@ impl Connection {
         let Some(external_event) = self.external_event else {
             return false;
         };
-        let mut source = wstr::encode_nul(source);
-        let mut message = wstr::encode_nul(message);
-        let mut data = wstr::encode_nul(data);
+        let mut source = U16CString::from_str_truncate(source);
+        let mut message = U16CString::from_str_truncate(message);
+        let mut data = U16CString::from_str_truncate(data);
         // SAFETY: checked handle; NUL-terminated buffers that outlive the call.
         unsafe {
             external_event(

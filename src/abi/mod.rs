@@ -16,9 +16,11 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 use component::Component;
 use types::WChar;
+use widestring::{u16cstr, U16CStr};
 
-/// `GetClassNames`: one class, `Client`; static, never freed by the host.
-static CLASS_NAMES: [WChar; 7] = strings::ascii_utf16::<7>(crate::addin::CLASS_NAME);
+/// `GetClassNames`: one class, `Client` (as `addin::CLASS_NAME`, checked
+/// by a test); static, never freed by the host.
+static CLASS_NAMES: &U16CStr = u16cstr!("Client");
 
 /// The capability level the host announced (0 until it does).
 static HOST_CAPABILITIES: AtomicI32 = AtomicI32::new(0);
@@ -36,8 +38,7 @@ pub unsafe fn get_class_object(name: *const WChar, out: *mut *mut c_void) -> c_l
         return 0;
     }
     // SAFETY: NUL-terminated host string, bounded read.
-    let requested = unsafe { strings::read_nul_terminated(name, strings::MAX_NAME_UNITS) };
-    let Some(requested) = requested.and_then(|u| crate::host::wstr::decode(&u).ok()) else {
+    let Some(requested) = (unsafe { strings::read_name(name) }) else {
         return 0;
     };
     if crate::host::wstr::fold(&requested) != crate::host::wstr::fold(crate::addin::CLASS_NAME) {
@@ -154,6 +155,10 @@ mod tests {
         assert_eq!(SetPlatformCapabilities(2), APP_CAPABILITIES_LAST);
         assert_eq!(GetAttachType(), ATTACH_ANY);
         assert!(!GetClassNames().is_null());
+        assert_eq!(
+            super::CLASS_NAMES.to_string_lossy(),
+            crate::addin::CLASS_NAME
+        );
     }
 
     #[test]

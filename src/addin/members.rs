@@ -4,58 +4,21 @@
 
 use once_cell::sync::Lazy;
 
-use super::client::Client;
+use super::args::{Arg, Args};
+use std::time::Duration;
+
+use super::client::{limit, Client};
 use super::errors::{CallError, Target};
+use super::settings::store;
 use crate::host::{wstr, Value};
 
 /// Getter of a readable property.
 pub type Getter = fn(&Client) -> Value;
-/// Setter of a writable property; the target names the property in errors.
-pub type Setter = fn(&mut Client, &Value, Target) -> Result<(), CallError>;
-/// Handler of a method; `args` has exactly `params.len()` values.
+/// Setter of a writable property; the argument names the property in errors.
+pub type Setter = fn(&mut Client, Arg<'_>) -> Result<(), CallError>;
+/// Handler of a method; `args` has exactly `params.len()` values, named by
+/// the row's parameters.
 pub type Handler = fn(&mut Client, &mut Args) -> Result<Value, CallError>;
-
-/// The arguments of one call. Handlers read them as a slice and write an
-/// in/out parameter with [`Args::set`], so the boundary copies back to the
-/// host only what was written (most calls write nothing).
-#[derive(Debug)]
-pub struct Args {
-    values: Vec<Value>,
-    written: Vec<bool>,
-}
-
-impl Args {
-    pub fn new(values: Vec<Value>) -> Self {
-        let written = vec![false; values.len()];
-        Args { values, written }
-    }
-
-    /// Replaces argument `index` (ignored past the end).
-    pub fn set(&mut self, index: usize, value: Value) {
-        if let (Some(slot), Some(written)) =
-            (self.values.get_mut(index), self.written.get_mut(index))
-        {
-            *slot = value;
-            *written = true;
-        }
-    }
-
-    /// The arguments a handler wrote, with their positions.
-    pub fn written(&self) -> impl Iterator<Item = (usize, &Value)> {
-        self.values
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| self.written[i])
-    }
-}
-
-impl std::ops::Deref for Args {
-    type Target = [Value];
-
-    fn deref(&self) -> &[Value] {
-        &self.values
-    }
-}
 
 pub struct Property {
     pub en: &'static str,
@@ -72,30 +35,31 @@ impl Property {
 
 /// A default for an optional parameter, as `GetParamDefValue` hands it out.
 #[derive(Clone, Copy, Debug)]
-pub enum Default {
+pub enum ParamDefault {
     Undefined,
     Str(&'static str),
     Number(i32),
 }
 
-impl Default {
+impl ParamDefault {
     pub fn value(self) -> Value {
         match self {
-            Default::Undefined => Value::Empty,
-            Default::Str(s) => Value::string(s),
-            Default::Number(n) => Value::Int(n.into()),
+            ParamDefault::Undefined => Value::Empty,
+            ParamDefault::Str(s) => Value::string(s),
+            ParamDefault::Number(n) => Value::Int(n.into()),
         }
     }
 }
 
+#[derive(Debug)]
 pub struct Param {
     pub en: &'static str,
     pub ru: &'static str,
     /// `None`: the 1C code must pass it.
-    pub default: Option<Default>,
+    pub default: Option<ParamDefault>,
 }
 
-const fn required(en: &'static str, ru: &'static str) -> Param {
+pub(super) const fn required(en: &'static str, ru: &'static str) -> Param {
     Param {
         en,
         ru,
@@ -103,7 +67,7 @@ const fn required(en: &'static str, ru: &'static str) -> Param {
     }
 }
 
-const fn optional(en: &'static str, ru: &'static str, default: Default) -> Param {
+pub(super) const fn optional(en: &'static str, ru: &'static str, default: ParamDefault) -> Param {
     Param {
         en,
         ru,
@@ -124,6 +88,10 @@ fn text(value: &str) -> Value {
     Value::string(value)
 }
 
+fn seconds(d: Option<Duration>) -> Value {
+    Value::number(d.map_or(0.0, |d| d.as_secs_f64()))
+}
+
 static PROPERTIES: &[Property] = &[
     Property {
         en: "Version",
@@ -134,43 +102,43 @@ static PROPERTIES: &[Property] = &[
     Property {
         en: "Timeout",
         ru: "Таймаут",
-        get: Some(|c| Value::number(c.timeout)),
-        set: Some(Client::set_timeout),
+        get: Some(|c| seconds(c.timeout)),
+        set: Some(|c, v| store(&mut c.timeout, v.seconds().map(limit))),
     },
     Property {
         en: "ConnectTimeout",
         ru: "ТаймаутСоединения",
-        get: Some(|c| Value::number(c.connect_timeout)),
-        set: Some(Client::set_connect_timeout),
+        get: Some(|c| seconds(c.transport.connect_timeout)),
+        set: Some(|c, v| store(&mut c.transport.connect_timeout, v.seconds().map(limit))),
     },
     Property {
         en: "VerifySSL",
         ru: "ПроверятьSSL",
         get: Some(|c| Value::Bool(c.transport.verify_tls)),
-        set: Some(Client::set_verify_ssl),
+        set: Some(|c, v| store(&mut c.transport.verify_tls, v.boolean())),
     },
     Property {
         en: "AllowRedirects",
         ru: "РазрешитьПеренаправление",
         get: Some(|c| Value::Bool(c.transport.follow_redirects)),
-        set: Some(Client::set_allow_redirects),
+        set: Some(|c, v| store(&mut c.transport.follow_redirects, v.boolean())),
     },
     Property {
         en: "User",
         ru: "Пользователь",
         get: Some(|c| text(&c.user)),
-        set: Some(Client::set_user),
+        set: Some(|c, v| store(&mut c.user, v.str())),
     },
     Property {
         en: "Password",
         ru: "Пароль",
         get: None,
-        set: Some(Client::set_password),
+        set: Some(|c, v| store(&mut c.password, v.str())),
     },
     Property {
         en: "Headers",
         ru: "Заголовки",
-        get: Some(|c| text(&c.headers_json())),
+        get: Some(|c| text(&c.headers_shown())),
         set: Some(Client::set_headers),
     },
     Property {
@@ -183,18 +151,18 @@ static PROPERTIES: &[Property] = &[
         en: "TrustedCertificates",
         ru: "ДоверенныеСертификаты",
         get: Some(|c| text(&c.transport.trusted_certificates)),
-        set: Some(Client::set_trusted_certificates),
+        set: Some(|c, v| store(&mut c.transport.trusted_certificates, v.str())),
     },
     Property {
         en: "ClientCertificate",
         ru: "КлиентскийСертификат",
         get: Some(|c| text(&c.client_certificate_shown())),
-        set: Some(Client::set_client_certificate),
+        set: Some(|c, v| store(&mut c.transport.client_certificate, v.str())),
     },
     Property {
         en: "MaxResponseSize",
         ru: "МаксимальныйРазмерОтвета",
-        get: Some(|c| Value::number(c.max_response_size)),
+        get: Some(|c| Value::number(c.max_response_size.unwrap_or(0) as f64)),
         set: Some(Client::set_max_response_size),
     },
     Property {
@@ -206,8 +174,8 @@ static PROPERTIES: &[Property] = &[
     Property {
         en: "RetryDelay",
         ru: "ЗадержкаПовтора",
-        get: Some(|c| Value::number(c.retry_delay)),
-        set: Some(Client::set_retry_delay),
+        get: Some(|c| seconds(Some(c.retry_delay))),
+        set: Some(|c, v| store(&mut c.retry_delay, v.seconds().map(Duration::from_secs_f64))),
     },
     Property {
         en: "SigningSecret",
@@ -219,19 +187,19 @@ static PROPERTIES: &[Property] = &[
         en: "LogFile",
         ru: "ФайлЖурнала",
         get: Some(|c| text(&c.log_file)),
-        set: Some(Client::set_log_file),
+        set: Some(|c, v| store(&mut c.log_file, v.str())),
     },
     Property {
         en: "RetrySchedule",
         ru: "РасписаниеПовторов",
-        get: Some(|c| text(&c.retry_schedule)),
+        get: Some(|c| text(&c.retry_schedule_shown())),
         set: Some(Client::set_retry_schedule),
     },
     Property {
         en: "QueueDirectory",
         ru: "КаталогОчереди",
         get: Some(|c| text(&c.queue_directory().to_string_lossy())),
-        set: Some(Client::set_queue_directory),
+        set: Some(|c, v| store(&mut c.queue_directory, v.str())),
     },
     Property {
         en: "StatusCode",
@@ -254,12 +222,18 @@ static PROPERTIES: &[Property] = &[
     Property {
         en: "ErrorText",
         ru: "ТекстОшибки",
-        get: Some(|c| text(&c.error_text)),
+        get: Some(|c| text(c.failure.as_ref().map_or("", |f| f.text.as_str()))),
+        set: None,
+    },
+    Property {
+        en: "ErrorCode",
+        ru: "КодОшибки",
+        get: Some(|c| text(c.failure.as_ref().map_or("", |f| f.code))),
         set: None,
     },
 ];
 
-const NO_HEADERS: Default = Default::Str("");
+const NO_HEADERS: ParamDefault = ParamDefault::Str("");
 
 static PRODUCT_METHODS: &[Method] = &[
     Method {
@@ -271,7 +245,7 @@ static PRODUCT_METHODS: &[Method] = &[
             optional("Headers", "Заголовки", NO_HEADERS),
         ],
         returns: true,
-        call: |c, a| c.post_json(&a[0], &a[1], &a[2]),
+        call: Client::post_json,
     },
     Method {
         en: "Post",
@@ -279,11 +253,11 @@ static PRODUCT_METHODS: &[Method] = &[
         params: &[
             required("URL", "URL"),
             required("Body", "Тело"),
-            optional("ContentType", "ТипСодержимого", Default::Str("")),
+            optional("ContentType", "ТипСодержимого", ParamDefault::Str("")),
             optional("Headers", "Заголовки", NO_HEADERS),
         ],
         returns: true,
-        call: |c, a| c.post(&a[0], &a[1], &a[2], &a[3]),
+        call: Client::post,
     },
     Method {
         en: "Request",
@@ -291,50 +265,47 @@ static PRODUCT_METHODS: &[Method] = &[
         params: &[
             required("Method", "Метод"),
             required("URL", "URL"),
-            optional("Body", "Тело", Default::Undefined),
-            optional("ContentType", "ТипСодержимого", Default::Str("")),
+            optional("Body", "Тело", ParamDefault::Undefined),
+            optional("ContentType", "ТипСодержимого", ParamDefault::Str("")),
             optional("Headers", "Заголовки", NO_HEADERS),
         ],
         returns: true,
-        call: |c, a| c.request(&a[0], &a[1], &a[2], &a[3], &a[4]),
+        call: Client::request,
     },
     Method {
         en: "SetHeader",
         ru: "УстановитьЗаголовок",
         params: &[required("Name", "Имя"), required("Value", "Значение")],
         returns: false,
-        call: |c, a| c.set_header(&a[0], &a[1]).map(|()| Value::Empty),
+        call: Client::set_header,
     },
     Method {
         en: "RemoveHeader",
         ru: "УдалитьЗаголовок",
         params: &[required("Name", "Имя")],
         returns: false,
-        call: |c, a| c.remove_header(&a[0]).map(|()| Value::Empty),
+        call: Client::remove_header,
     },
     Method {
         en: "ClearHeaders",
         ru: "ОчиститьЗаголовки",
         params: &[],
         returns: false,
-        call: |c, _| {
-            c.clear_headers();
-            Ok(Value::Empty)
-        },
+        call: Client::clear_headers,
     },
     Method {
         en: "GetResponseHeader",
         ru: "ПолучитьЗаголовокОтвета",
         params: &[required("Name", "Имя")],
         returns: true,
-        call: |c, a| c.response_header(&a[0]),
+        call: Client::response_header,
     },
     Method {
         en: "GetResponseBinary",
         ru: "ПолучитьТелоОтветаДвоичныеДанные",
         params: &[],
         returns: true,
-        call: |c, _| Ok(c.response_binary()),
+        call: Client::response_binary,
     },
     Method {
         en: "Enqueue",
@@ -343,24 +314,24 @@ static PRODUCT_METHODS: &[Method] = &[
             required("URL", "URL"),
             required("Json", "Json"),
             optional("Headers", "Заголовки", NO_HEADERS),
-            optional("MessageId", "ИдентификаторСообщения", Default::Str("")),
+            optional("MessageId", "ИдентификаторСообщения", ParamDefault::Str("")),
         ],
         returns: true,
-        call: |c, a| c.enqueue(&a[0], &a[1], &a[2], &a[3]),
+        call: Client::enqueue,
     },
     Method {
         en: "MessageStatus",
         ru: "СостояниеСообщения",
         params: &[required("MessageId", "ИдентификаторСообщения")],
         returns: true,
-        call: |c, a| c.message_status(&a[0]),
+        call: Client::message_status,
     },
     Method {
         en: "QueueStatus",
         ru: "СостояниеОчереди",
         params: &[],
         returns: true,
-        call: |c, _| c.queue_status(),
+        call: Client::queue_status,
     },
     Method {
         en: "WaitForDelivery",
@@ -368,10 +339,10 @@ static PRODUCT_METHODS: &[Method] = &[
         params: &[optional(
             "TimeoutSeconds",
             "ТаймаутСекунд",
-            Default::Number(30),
+            ParamDefault::Number(30),
         )],
         returns: true,
-        call: |c, a| c.wait_for_delivery(&a[0]),
+        call: Client::wait_for_delivery,
     },
 ];
 
@@ -392,7 +363,7 @@ static DEBUG_METHODS: &[Method] = &[
         params: &[required("Value", "Значение")],
         returns: false,
         call: |_, a| {
-            let old = super::args::string(&a[0], Target::param("Value", "Значение"))?;
+            let old = a.str(0)?;
             a.set(0, Value::string(&format!("replaced: {old}")));
             Ok(Value::Empty)
         },
@@ -538,6 +509,7 @@ mod tests {
             ("ResponseBody", "ТелоОтвета", true, false),
             ("ResponseHeaders", "ЗаголовкиОтвета", true, false),
             ("ErrorText", "ТекстОшибки", true, false),
+            ("ErrorCode", "КодОшибки", true, false),
         ];
         for (en, ru, readable, writable) in props {
             let p = &properties()[find_property(en).unwrap_or_else(|| panic!("{en}"))];

@@ -1,8 +1,6 @@
 //! `Value`: what a `tVariant` carries, owned and safe. Parameters arrive as
 //! values, results leave as values; `abi::variant` is the only converter.
 
-use super::Lang;
-
 /// A calendar date and time as 1C passes it (no time zone).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DateTime {
@@ -60,26 +58,33 @@ impl Value {
         }
     }
 
-    /// The 1C name of this value's type, for error texts.
-    pub fn type_name(&self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Value::Empty, Lang::En) => "Undefined",
-            (Value::Empty, Lang::Ru) => "Неопределено",
-            (Value::Null, _) => "NULL",
-            (Value::Bool(_), Lang::En) => "Boolean",
-            (Value::Bool(_), Lang::Ru) => "Булево",
-            (Value::Int(_) | Value::Double(_), Lang::En) => "Number",
-            (Value::Int(_) | Value::Double(_), Lang::Ru) => "Число",
-            (Value::Date(_), Lang::En) => "Date",
-            (Value::Date(_), Lang::Ru) => "Дата",
-            (Value::Str(_), Lang::En) => "String",
-            (Value::Str(_), Lang::Ru) => "Строка",
-            (Value::Blob(_), Lang::En) => "BinaryData",
-            (Value::Blob(_), Lang::Ru) => "ДвоичныеДанные",
-            (Value::Unsupported(_), Lang::En) => "an unsupported value",
-            (Value::Unsupported(_), Lang::Ru) => "неподдерживаемое значение",
+    /// The 1C type of this value, for error texts.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Value::Empty => Kind::Undefined,
+            Value::Null => Kind::Null,
+            Value::Bool(_) => Kind::Boolean,
+            Value::Int(_) | Value::Double(_) => Kind::Number,
+            Value::Date(_) => Kind::Date,
+            Value::Str(_) => Kind::String,
+            Value::Blob(_) => Kind::BinaryData,
+            Value::Unsupported(_) => Kind::Unsupported,
         }
     }
+}
+
+/// The 1C type of a [`Value`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Undefined,
+    Null,
+    Boolean,
+    Number,
+    Date,
+    String,
+    BinaryData,
+    /// A variant type 1C code cannot produce.
+    Unsupported,
 }
 
 #[cfg(test)]
@@ -92,6 +97,7 @@ mod tests {
         assert_eq!(Value::number(1.5), Value::Double(1.5));
         assert_eq!(Value::Int(7).as_f64(), Some(7.0));
         assert_eq!(Value::string("x").as_f64(), None);
-        assert_eq!(Value::Blob(vec![]).type_name(Lang::Ru), "ДвоичныеДанные");
+        assert_eq!(Value::Blob(vec![]).kind(), Kind::BinaryData);
+        assert_eq!(Value::Int(1).kind(), Value::Double(0.5).kind());
     }
 }

@@ -75,12 +75,6 @@ pub fn encode(text: &str) -> Vec<u16> {
     text.encode_utf16().collect()
 }
 
-/// Encodes `text` as UTF-16 followed by one NUL unit, for host calls that
-/// take C strings.
-pub fn encode_nul(text: &str) -> Vec<u16> {
-    text.encode_utf16().chain(std::iter::once(0)).collect()
-}
-
 /// The form names are compared in: 1C identifiers are case-insensitive,
 /// Cyrillic included.
 pub fn fold(name: &str) -> String {
@@ -150,6 +144,5 @@ mod tests {
     fn fold_is_case_insensitive_for_cyrillic() {
         assert_eq!(fold("ОтправитьJson"), fold("ОТПРАВИТЬJSON"));
         assert_eq!(fold("ЁЛКА"), "ёлка");
-        assert_eq!(encode_nul("ab"), vec![0x61, 0x62, 0]);
     }
 }

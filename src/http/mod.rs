@@ -2,22 +2,23 @@
 //! request and reading its answer. No 1C type enters here; this module builds
 //! and is tested on its own (see `tests/http_core.rs`).
 
+mod classify;
 mod error;
+mod headers;
 mod pool;
 mod request;
 mod response;
 pub mod retry;
+mod send;
 mod settings;
 pub mod sign;
 mod tls;
 mod url;
 
-pub use error::{
-    progress as transfer_progress, seconds as format_seconds, ConnectCause, Error, Setting,
-    TimeoutPhase, TlsCause, TransferCause,
-};
+pub use error::{ConnectCause, Error, Setting, TimeoutPhase, TlsCause, TransferCause};
+pub use headers::{basic_auth, is_secret_header, validate_header, Headers};
 pub use pool::parse_proxy;
-pub use request::{send, validate_header, Method, Request};
+pub use request::{Call, Defaults, Method, Prepared, Request};
 pub use response::{decode_text, Response};
 pub use settings::Transport;
 pub use url::{parse_url, redact_url, redact_url_str};
@@ -40,6 +41,12 @@ pub fn install_crypto_provider() {
         // Err means another provider is already the default: fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
+}
+
+/// Prepares and sends `request` (see [`Request::prepare`] and
+/// [`Prepared::send`]).
+pub fn send(transport: &Transport, request: &Request) -> Result<Response, Error> {
+    request.prepare()?.send(transport)
 }
 
 /// How many pooled clients exist now (for tests and diagnostics).

@@ -1,14 +1,20 @@
-//! One HTTP exchange: validate, send through the pooled client, read the
-//! answer within the size limit.
+//! The one path from settings and a call to a request on the wire:
+//! [`Defaults::shape`] merges the object's and the call's headers, content
+//! type and credentials into a [`Request`] (what the queue stores);
+//! [`Request::prepare`] parses the URL and validates every header once into
+//! a [`Prepared`] request; [`Prepared::stamp`] adds the message id and the
+//! signature of one attempt; [`Prepared::send`] sends it. Direct calls,
+//! their retries and queued deliveries all take this path.
 
-use std::io::Read;
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::Url;
 
-use super::error::classify;
-use super::{pool, Error, Response, TimeoutPhase, Transport};
+use super::headers::{basic_auth, Headers};
+use super::sign::{unix_now, Signer};
+use super::Error;
 
 /// The methods 1C code may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,18 +72,15 @@ impl Method {
     }
 }
 
-/// A request as the add-in describes it.
+/// A complete request: every header it carries (Content-Type and
+/// Authorization included), its body and its limits. This is the form the
+/// delivery queue stores.
 #[derive(Clone, Debug)]
 pub struct Request {
     pub method: Method,
     pub url: String,
-    /// Headers in the order to send; a name given twice is sent twice.
-    pub headers: Vec<(String, String)>,
+    pub headers: Headers,
     pub body: Option<Bytes>,
-    /// Content-Type to send when `headers` has none.
-    pub content_type: Option<String>,
-    /// HTTP Basic credentials, used when `headers` has no Authorization.
-    pub basic_auth: Option<(String, String)>,
     /// Limit for the whole exchange; `None` for no limit.
     pub timeout: Option<Duration>,
     /// Longest accepted response body; `None` for no limit.
@@ -85,194 +88,262 @@ pub struct Request {
 }
 
 impl Request {
+    /// A bodiless request with no headers, a 30 s timeout and a 64 MiB
+    /// response limit.
     pub fn new(method: Method, url: impl Into<String>) -> Request {
         Request {
             method,
             url: url.into(),
-            headers: Vec::new(),
+            headers: Headers::new(),
             body: None,
-            content_type: None,
-            basic_auth: None,
             timeout: Some(Duration::from_secs(30)),
             max_response_size: Some(64 * 1024 * 1024),
         }
     }
-}
 
-/// Checks one header the way it will be sent: a token name, and a value
-/// without control characters (UTF-8 bytes are sent as they are).
-pub fn validate_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
-    let header_name =
-        HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::InvalidHeaderName {
-            name: name.to_string(),
-        })?;
-    let header_value =
-        HeaderValue::from_bytes(value.as_bytes()).map_err(|_| Error::InvalidHeaderValue {
-            name: name.to_string(),
-        })?;
-    Ok((header_name, header_value))
-}
-
-/// Sends `request` and reads the whole answer.
-pub fn send(transport: &Transport, request: &Request) -> Result<Response, Error> {
-    let url = super::parse_url(&request.url)?;
-    let shown = super::redact_url(&url);
-
-    let mut headers = HeaderMap::new();
-    for (name, value) in &request.headers {
-        let (name, value) = validate_header(name, value)?;
-        headers.append(name, value);
-    }
-    if !headers.contains_key(CONTENT_TYPE) {
-        if let Some(ct) = request.content_type.as_deref().filter(|ct| !ct.is_empty()) {
-            let (name, value) = validate_header("Content-Type", ct)?;
-            headers.insert(name, value);
-        }
-    }
-    if !headers.contains_key(AUTHORIZATION) {
-        if let Some((user, password)) = &request.basic_auth {
-            headers.insert(AUTHORIZATION, basic_auth_value(user, password));
-        }
-    }
-
-    let client = pool::client(transport)?;
-    let mut builder = client
-        .request(request.method.to_reqwest(), url)
-        .headers(headers);
-    if let Some(timeout) = request.timeout {
-        builder = builder.timeout(timeout);
-    }
-    if let Some(body) = &request.body {
-        builder = builder.body(body.clone());
-    }
-    let response = builder
-        .send()
-        .map_err(|e| classify(&e, &shown, request.timeout, transport.connect_timeout))?;
-
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
+    /// Parses the URL and validates every header: the request as it goes
+    /// on the wire.
+    pub fn prepare(&self) -> Result<Prepared, Error> {
+        let url = super::parse_url(&self.url)?;
+        let shown = super::redact_url(&url);
+        Ok(Prepared {
+            method: self.method,
+            url,
+            shown,
+            headers: self.headers.to_map()?,
+            body: self.body.clone(),
+            timeout: self.timeout,
+            max_response_size: self.max_response_size,
         })
-        .collect();
-    let body = read_body(response, request, &shown, transport)?;
-    Ok(Response {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn basic_auth_value(user: &str, password: &str) -> HeaderValue {
-    let encoded = base64_encode(format!("{user}:{password}").as_bytes());
-    let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
-        .unwrap_or_else(|_| HeaderValue::from_static("Basic"));
-    value.set_sensitive(true);
-    value
-}
-
-fn read_body(
-    response: reqwest::blocking::Response,
-    request: &Request,
-    shown: &str,
-    transport: &Transport,
-) -> Result<Vec<u8>, Error> {
-    let limit = request.max_response_size;
-    let too_large = |limit: u64| Error::ResponseTooLarge {
-        url: shown.to_string(),
-        limit,
-    };
-    if let (Some(limit), Some(length)) = (limit, response.content_length()) {
-        if length > limit {
-            return Err(too_large(limit));
-        }
-    }
-    let length = response.content_length();
-    let mut body = Vec::new();
-    let mut reader = response.take(limit.map_or(u64::MAX, |l| l.saturating_add(1)));
-    // read_to_end keeps what arrived before an error: the text says how much.
-    reader.read_to_end(&mut body).map_err(|e| {
-        let got = body.len() as u64;
-        if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<reqwest::Error>()) {
-            return classify(inner, shown, request.timeout, transport.connect_timeout)
-                .with_progress(got, length);
-        }
-        if e.kind() == std::io::ErrorKind::TimedOut {
-            return Error::Timeout {
-                url: shown.to_string(),
-                phase: TimeoutPhase::Request,
-                after: request.timeout,
-            };
-        }
-        super::error::transfer(shown, &e).with_progress(got, length)
-    })?;
-    match limit {
-        Some(limit) if body.len() as u64 > limit => Err(too_large(limit)),
-        _ => Ok(body),
     }
 }
 
-/// Standard base64 with padding (RFC 4648), for the Basic credentials.
-pub(crate) fn base64_encode(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
+/// What an object adds to each of its calls.
+#[derive(Clone, Copy, Debug)]
+pub struct Defaults<'a> {
+    /// The object's headers; a call's headers of the same name win.
+    pub headers: &'a Headers,
+    /// HTTP Basic credentials, sent unless a header sets Authorization.
+    pub basic_auth: Option<(&'a str, &'a str)>,
+    pub timeout: Option<Duration>,
+    pub max_response_size: Option<u64>,
+}
+
+/// One call as the caller makes it.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub method: Method,
+    pub url: String,
+    pub body: Option<Bytes>,
+    /// An explicit content type: wins over any Content-Type header.
+    pub content_type: Option<String>,
+    /// The content type used when no header names one.
+    pub default_content_type: Option<&'static str>,
+    /// This call's headers.
+    pub headers: Headers,
+}
+
+impl Defaults<'_> {
+    /// The request `call` describes with these defaults.
+    pub fn shape(&self, call: Call) -> Request {
+        let mut headers = self.headers.clone();
+        headers.merge(call.headers);
+        match call.content_type {
+            Some(explicit) => headers.set("Content-Type", explicit),
+            None => {
+                if let Some(default) = call.default_content_type {
+                    headers.set_default("Content-Type", default);
+                }
             }
         }
+        if let Some((user, password)) = self.basic_auth {
+            headers.set_default("Authorization", basic_auth(user, password));
+        }
+        Request {
+            method: call.method,
+            url: call.url,
+            headers,
+            body: call.body,
+            timeout: self.timeout,
+            max_response_size: self.max_response_size,
+        }
     }
-    out
+}
+
+/// A request checked and ready to send; cheap to clone for an attempt.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    method: Method,
+    url: Url,
+    /// The URL as texts and logs show it.
+    shown: String,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    timeout: Option<Duration>,
+    max_response_size: Option<u64>,
+}
+
+impl Prepared {
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The URL without credentials or secrets (see [`super::redact_url`]).
+    pub fn shown_url(&self) -> &str {
+        &self.shown
+    }
+
+    pub fn body_len(&self) -> usize {
+        self.body.as_ref().map_or(0, Bytes::len)
+    }
+
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Sets a different limit for the whole exchange.
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) {
+        self.timeout = timeout;
+    }
+
+    /// The Standard Webhooks headers of one attempt: `webhook-id`, and with
+    /// a signer `webhook-timestamp` (now) and `webhook-signature`; they
+    /// replace headers of those names the request carried.
+    pub fn stamp(&mut self, id: &str, signer: Option<&Signer>) {
+        let mut put = |name: &'static str, value: &str| {
+            // Ids are checked when they are made or enqueued, timestamps
+            // are digits and signatures base64: all valid header values.
+            if let Ok(value) = HeaderValue::from_str(value) {
+                self.headers.insert(HeaderName::from_static(name), value);
+            }
+        };
+        put("webhook-id", id);
+        if let Some(signer) = signer {
+            let timestamp = unix_now();
+            let body = self.body.as_deref().unwrap_or_default();
+            put("webhook-timestamp", &timestamp.to_string());
+            put("webhook-signature", &signer.signature(id, timestamp, body));
+        }
+    }
+
+    /// Sends the request through the pooled client of `transport` and reads
+    /// the whole answer.
+    pub fn send(&self, transport: &super::Transport) -> Result<super::Response, Error> {
+        super::send::send(transport, self)
+    }
+
+    pub(crate) fn parts(&self) -> (reqwest::Method, &Url, &HeaderMap, Option<&Bytes>) {
+        (
+            self.method.to_reqwest(),
+            &self.url,
+            &self.headers,
+            self.body.as_ref(),
+        )
+    }
+
+    pub(crate) fn max_response_size(&self) -> Option<u64> {
+        self.max_response_size
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        for (input, output) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64_encode(input.as_bytes()), output);
+    fn call(headers: &[(&str, &str)], content_type: Option<&str>) -> Call {
+        Call {
+            method: Method::Post,
+            url: "http://127.0.0.1:1/hook?token=t".into(),
+            body: Some(Bytes::from_static(b"{}")),
+            content_type: content_type.map(str::to_string),
+            default_content_type: Some("application/json; charset=utf-8"),
+            headers: Headers::from(
+                headers
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect::<Vec<_>>(),
+            ),
         }
     }
 
     #[test]
-    fn methods_and_headers_are_checked() {
+    fn calls_win_over_objects_and_explicit_types_over_headers() {
+        let mut object = Headers::new();
+        object.set("X-Object", "1");
+        object.set("X-Both", "object");
+        object.set("Content-Type", "text/csv");
+        let defaults = Defaults {
+            headers: &object,
+            basic_auth: Some(("Aladdin", "open sesame")),
+            timeout: None,
+            max_response_size: Some(5),
+        };
+        let request = defaults.shape(call(&[("x-both", "call")], None));
+        assert_eq!(request.headers.get("X-Both"), Some("call"));
+        assert_eq!(request.headers.get("content-type"), Some("text/csv"));
+        assert_eq!(
+            request.headers.get("Authorization"),
+            Some("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")
+        );
+        assert_eq!(
+            (request.timeout, request.max_response_size),
+            (None, Some(5))
+        );
+
+        let explicit = defaults.shape(call(&[("Authorization", "Bearer t")], Some("text/xml")));
+        assert_eq!(explicit.headers.get("content-type"), Some("text/xml"));
+        assert_eq!(explicit.headers.get("authorization"), Some("Bearer t"));
+
+        let empty = Headers::new();
+        let plain = Defaults {
+            headers: &empty,
+            basic_auth: None,
+            timeout: None,
+            max_response_size: None,
+        };
+        let request = plain.shape(call(&[], None));
+        assert_eq!(
+            request.headers.get("content-type"),
+            Some("application/json; charset=utf-8")
+        );
+        assert_eq!(request.headers.get("authorization"), None);
+    }
+
+    #[test]
+    fn prepare_checks_once_and_stamp_replaces() {
+        let mut request = Request::new(Method::Post, "http://u:pw@127.0.0.1:1/x?token=t");
+        request.headers.set("Webhook-Id", "stale");
+        request.body = Some(Bytes::from_static(b"{}"));
+        let mut prepared = request.prepare().unwrap();
+        assert_eq!(prepared.shown_url(), "http://127.0.0.1:1/x?token=***");
+        let signer = Signer::new("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
+        prepared.stamp("m-1", Some(&signer));
+        let (_, _, headers, _) = prepared.parts();
+        assert_eq!(headers.get_all("webhook-id").iter().count(), 1);
+        assert_eq!(headers["webhook-id"], "m-1");
+        let ts: u64 = headers["webhook-timestamp"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            headers["webhook-signature"],
+            signer.signature("m-1", ts, b"{}").as_str()
+        );
+
+        request.headers.set("Bad Name", "v");
+        assert!(matches!(
+            request.prepare(),
+            Err(Error::InvalidHeaderName { .. })
+        ));
+        assert!(matches!(
+            Request::new(Method::Get, "ftp://x/").prepare(),
+            Err(Error::UnsupportedScheme { .. })
+        ));
         assert_eq!(Method::parse("patch").unwrap(), Method::Patch);
         assert!(matches!(
             Method::parse("TRACE"),
             Err(Error::InvalidMethod { .. })
-        ));
-        assert!(validate_header("X-Ok", "Привет").is_ok());
-        assert!(matches!(
-            validate_header("Bad Name", "v"),
-            Err(Error::InvalidHeaderName { .. })
-        ));
-        assert!(matches!(
-            validate_header("X", "a\r\nb"),
-            Err(Error::InvalidHeaderValue { .. })
         ));
     }
 }

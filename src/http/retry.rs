@@ -2,11 +2,10 @@
 //! long to wait (doubling from the first delay, capped; `Retry-After` wins),
 //! and the loop that signs every attempt with the same message id.
 
-use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::sign::{unix_now, Signer};
-use super::{send, Error, Request, Response, Transport};
+use super::sign::Signer;
+use super::{Error, Prepared, Response, Transport};
 
 /// Longest pause between direct-call attempts; the 1C session is waiting.
 pub const MAX_DELAY: Duration = Duration::from_secs(60);
@@ -61,6 +60,16 @@ pub struct Outcome {
     pub attempts: u32,
 }
 
+/// One attempt as it ended, for whoever records attempts (the audit log).
+pub struct Attempt<'a> {
+    pub request: &'a Prepared,
+    pub result: &'a Result<Response, Error>,
+    pub duration: Duration,
+    /// 1 for the first attempt.
+    pub number: u32,
+    pub message_id: &'a str,
+}
+
 /// How the attempts of one call are made and recorded.
 pub struct Attempts<'a> {
     pub policy: RetryPolicy,
@@ -68,8 +77,8 @@ pub struct Attempts<'a> {
     pub signer: Option<&'a Signer>,
     /// `webhook-id` of every attempt (signed calls) and the audit lines.
     pub message_id: &'a str,
-    /// LogFile: one audit line per attempt when set.
-    pub log_file: Option<&'a Path>,
+    /// Called after every attempt (the LogFile line).
+    pub observe: Option<&'a dyn Fn(&Attempt<'_>)>,
     /// How to wait between attempts (the real sleep, or a test's).
     pub sleep: &'a dyn Fn(Duration),
 }
@@ -77,37 +86,30 @@ pub struct Attempts<'a> {
 /// Sends `request`, retrying per the policy. With a signer every attempt
 /// carries the Standard Webhooks headers with the message id and a fresh
 /// timestamp.
-pub fn send_with_retries(transport: &Transport, request: &Request, how: &Attempts<'_>) -> Outcome {
-    let (policy, signer, message_id) = (how.policy, how.signer, how.message_id);
-    let mut delay = policy.first_delay.min(MAX_DELAY);
+pub fn send_with_retries(transport: &Transport, request: &Prepared, how: &Attempts<'_>) -> Outcome {
+    let mut delay = how.policy.first_delay.min(MAX_DELAY);
     let mut attempts = 0;
     loop {
         attempts += 1;
         let started = Instant::now();
-        let result = match signer {
+        let result = match how.signer {
             Some(signer) => {
                 let mut signed = request.clone();
-                let body = signed.body.as_deref().unwrap_or_default();
-                let headers = signer.headers(message_id, unix_now(), body);
-                signed
-                    .headers
-                    .retain(|(n, _)| !headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(n)));
-                signed.headers.extend(headers);
-                send(transport, &signed)
+                signed.stamp(how.message_id, Some(signer));
+                signed.send(transport)
             }
-            None => send(transport, request),
+            None => request.send(transport),
         };
-        if let Some(file) = how.log_file {
-            audit_attempt(
-                file,
+        if let Some(observe) = how.observe {
+            observe(&Attempt {
                 request,
-                &result,
-                started.elapsed(),
-                attempts,
-                message_id,
-            );
+                result: &result,
+                duration: started.elapsed(),
+                number: attempts,
+                message_id: how.message_id,
+            });
         }
-        if attempts > policy.extra_attempts || !is_retryable(&result) {
+        if attempts > how.policy.extra_attempts || !is_retryable(&result) {
             return Outcome { result, attempts };
         }
         let pause = match result.as_ref().ok().and_then(retry_after) {
@@ -120,36 +122,6 @@ pub fn send_with_retries(transport: &Transport, request: &Request, how: &Attempt
         (how.sleep)(pause);
         delay = (delay * 2).min(MAX_DELAY);
     }
-}
-
-/// Writes the audit line of one attempt: redacted URL, status or error
-/// text, sizes, timing; never headers, bodies or secrets.
-pub fn audit_attempt(
-    file: &Path,
-    request: &Request,
-    result: &Result<Response, Error>,
-    duration: Duration,
-    attempt: u32,
-    message_id: &str,
-) {
-    let url = super::parse_url(&request.url)
-        .map(|u| super::redact_url(&u))
-        .unwrap_or_else(|_| super::redact_url_str(&request.url));
-    let error = result.as_ref().err().map(ToString::to_string);
-    crate::audit::record(
-        file,
-        &crate::audit::Attempt {
-            method: request.method.as_str(),
-            url: &url,
-            status: result.as_ref().ok().map(|r| r.status),
-            error: error.as_deref(),
-            duration,
-            bytes_sent: request.body.as_ref().map_or(0, |b| b.len()),
-            bytes_received: result.as_ref().map_or(0, |r| r.body.len()),
-            attempt,
-            message_id,
-        },
-    );
 }
 
 #[cfg(test)]

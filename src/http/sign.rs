@@ -12,6 +12,9 @@ use ring::rand::{SecureRandom, SystemRandom};
 #[derive(Clone)]
 pub struct Signer {
     key: hmac::Key,
+    /// The text it was made from (trimmed), which the delivery queue
+    /// stores with a message to sign its later attempts.
+    secret: String,
 }
 
 // The key is a secret: never print it.
@@ -37,7 +40,13 @@ impl Signer {
         }
         Ok(Signer {
             key: hmac::Key::new(hmac::HMAC_SHA256, &bytes),
+            secret: secret.to_string(),
         })
+    }
+
+    /// The secret text this signer was made from.
+    pub fn secret(&self) -> &str {
+        &self.secret
     }
 
     /// `v1,<base64 signature>` of `id.timestamp.body`.
@@ -49,18 +58,6 @@ impl Signer {
         context.update(b".");
         context.update(body);
         format!("v1,{}", STANDARD.encode(context.sign().as_ref()))
-    }
-
-    /// The three headers for one attempt.
-    pub fn headers(&self, id: &str, timestamp: u64, body: &[u8]) -> [(String, String); 3] {
-        [
-            ("webhook-id".into(), id.to_string()),
-            ("webhook-timestamp".into(), timestamp.to_string()),
-            (
-                "webhook-signature".into(),
-                self.signature(id, timestamp, body),
-            ),
-        ]
     }
 }
 

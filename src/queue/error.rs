@@ -1,12 +1,12 @@
 //! What can go wrong when the 1C side talks to the queue. Failures of a
-//! delivery itself are not errors here: they are recorded attempts.
+//! delivery itself are not errors here: they are recorded attempts. The
+//! texts (and `Display`) live in the add-in's message catalog.
 
 use std::error::Error as StdError;
-use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-/// A queue operation failed; `Display` gives the English text.
+/// A queue operation failed.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum QueueError {
@@ -31,46 +31,8 @@ pub enum QueueError {
     InvalidId { id: String },
     /// The request could not be sent as described (URL, method, header).
     InvalidRequest(crate::http::Error),
-    /// The signing secret is not usable (empty, or not base64 after `whsec_`).
-    InvalidSecret,
     /// A worker thread could not be started.
     Thread(io::Error),
-}
-
-impl fmt::Display for QueueError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            QueueError::Directory { path, source } => write!(
-                f,
-                "cannot use the queue directory \"{}\": {source}",
-                path.display()
-            ),
-            QueueError::Database { path, source } => {
-                write!(f, "queue database \"{}\": {source}", path.display())
-            }
-            QueueError::NewerSchema {
-                path,
-                found,
-                supported,
-            } => write!(
-                f,
-                "the queue database \"{}\" was created by a newer Webhook1C (layout {found}, this version knows up to {supported})",
-                path.display()
-            ),
-            QueueError::InvalidId { id } => write!(
-                f,
-                "invalid message id \"{}\": at most {} characters, no line breaks or control characters",
-                id.escape_debug(),
-                super::job::MAX_ID_LEN
-            ),
-            QueueError::InvalidRequest(e) => write!(f, "{e}"),
-            QueueError::InvalidSecret => write!(
-                f,
-                "invalid SigningSecret: it is empty or not base64 after \"whsec_\""
-            ),
-            QueueError::Thread(e) => write!(f, "cannot start the delivery worker: {e}"),
-        }
-    }
 }
 
 impl StdError for QueueError {

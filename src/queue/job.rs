@@ -10,7 +10,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::QueueError;
-use crate::http::{self, sign::Signer, Method, Request, Transport};
+use crate::http::{self, sign::Signer, Headers, Method, Request, Transport};
 
 /// The pauses, in seconds, between the attempts of a message unless the job
 /// says otherwise: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
@@ -38,15 +38,15 @@ pub struct Job {
     /// The message id: the database key and the `webhook-id` header of every
     /// attempt. Empty means "make one" (`msg_` and 27 random characters).
     pub id: String,
-    /// What to send: method, URL, headers, body, content type, Basic
-    /// credentials, timeout, response size limit.
+    /// What to send: method, URL, every header (Content-Type and
+    /// Authorization included), body, timeout, response size limit.
     pub request: Request,
     /// Connection settings: TLS verification, certificates, proxy, connect
     /// timeout, redirects.
     pub transport: Transport,
     /// When set, every attempt is signed per Standard Webhooks with a fresh
-    /// timestamp. An empty or blank secret means unsigned.
-    pub signing_secret: Option<String>,
+    /// timestamp; the signer's secret is stored with the message.
+    pub signer: Option<Signer>,
     /// Pauses in seconds after the 1st, 2nd, … failed attempt; when they run
     /// out, the message is `failed`. Empty means a single attempt.
     pub schedule: Vec<u64>,
@@ -62,7 +62,7 @@ impl Job {
             id: String::new(),
             request,
             transport,
-            signing_secret: None,
+            signer: None,
             schedule: DEFAULT_SCHEDULE.to_vec(),
             log_file: None,
         }
@@ -76,7 +76,7 @@ impl fmt::Debug for Job {
             .field("id", &self.id)
             .field("method", &self.request.method.as_str())
             .field("url", &http::redact_url_str(&self.request.url))
-            .field("signed", &self.signing_secret.is_some())
+            .field("signed", &self.signer.is_some())
             .field("schedule", &self.schedule)
             .field("log_file", &self.log_file)
             .finish_non_exhaustive()
@@ -111,25 +111,15 @@ pub(crate) fn prepare(job: Job) -> Result<Prepared, QueueError> {
         return Err(QueueError::InvalidId { id });
     }
     let request = &job.request;
-    http::parse_url(&request.url).map_err(QueueError::InvalidRequest)?;
-    for (name, value) in &request.headers {
-        http::validate_header(name, value).map_err(QueueError::InvalidRequest)?;
-    }
-    if let Some(ct) = request.content_type.as_deref().filter(|ct| !ct.is_empty()) {
-        http::validate_header("Content-Type", ct).map_err(QueueError::InvalidRequest)?;
-    }
-    let signing_secret = job.signing_secret.filter(|s| !s.trim().is_empty());
-    if let Some(secret) = &signing_secret {
-        Signer::new(secret).map_err(|_| QueueError::InvalidSecret)?;
-    }
+    request.prepare().map_err(QueueError::InvalidRequest)?;
     let lease = attempt_timeout(request) + LEASE_MARGIN;
     let stored = Stored {
         version: STORED_VERSION,
         method: request.method.as_str().to_string(),
         url: request.url.clone(),
-        headers: request.headers.clone(),
-        content_type: request.content_type.clone(),
-        basic_auth: request.basic_auth.clone(),
+        headers: request.headers.clone().into(),
+        content_type: None,
+        basic_auth: None,
         timeout_ms: request.timeout.map(millis),
         max_response_size: request.max_response_size,
         transport: StoredTransport {
@@ -140,7 +130,7 @@ pub(crate) fn prepare(job: Job) -> Result<Prepared, QueueError> {
             connect_timeout_ms: job.transport.connect_timeout.map(millis),
             follow_redirects: job.transport.follow_redirects,
         },
-        signing_secret,
+        signing_secret: job.signer.as_ref().map(|s| s.secret().to_string()),
         schedule: job.schedule,
         log_file: job
             .log_file
@@ -162,7 +152,9 @@ fn millis(d: Duration) -> u64 {
 }
 
 /// Layout of the `job` column; a newer layout is refused, not guessed.
-const STORED_VERSION: u32 = 1;
+/// Layout 1 (before 0.2) kept Content-Type and the Basic credentials beside
+/// the headers; layout 2 keeps every header in `headers`.
+const STORED_VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct Stored {
@@ -171,7 +163,12 @@ struct Stored {
     method: String,
     url: String,
     headers: Vec<(String, String)>,
+    /// Layout 1 only: the Content-Type to send when `headers` has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     content_type: Option<String>,
+    /// Layout 1 only: Basic credentials, used when `headers` has no
+    /// Authorization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     basic_auth: Option<(String, String)>,
     timeout_ms: Option<u64>,
     max_response_size: Option<u64>,
@@ -206,7 +203,7 @@ pub(crate) struct Loaded {
 pub(crate) fn load(json: &str, body: Option<Vec<u8>>) -> Result<Loaded, String> {
     let stored: Stored =
         serde_json::from_str(json).map_err(|e| format!("the stored message is unreadable: {e}"))?;
-    if stored.version != STORED_VERSION {
+    if !(1..=STORED_VERSION).contains(&stored.version) {
         return Err(format!(
             "the stored message has layout {} which this version of Webhook1C does not know",
             stored.version
@@ -220,13 +217,18 @@ pub(crate) fn load(json: &str, body: Option<Vec<u8>>) -> Result<Loaded, String> 
         ),
         None => None,
     };
+    let mut headers = Headers::from(stored.headers);
+    if let Some(content_type) = stored.content_type.filter(|ct| !ct.is_empty()) {
+        headers.set_default("Content-Type", content_type);
+    }
+    if let Some((user, password)) = stored.basic_auth {
+        headers.set_default("Authorization", http::basic_auth(&user, &password));
+    }
     let request = Request {
         method,
         url: stored.url,
-        headers: stored.headers,
+        headers,
         body: body.map(Bytes::from),
-        content_type: stored.content_type,
-        basic_auth: stored.basic_auth,
         timeout: stored.timeout_ms.map(Duration::from_millis),
         max_response_size: stored.max_response_size,
     };
@@ -254,10 +256,11 @@ mod tests {
 
     fn sample() -> Job {
         let mut request = Request::new(Method::Post, "https://user:pw@example.com/hook?token=t");
-        request.headers = vec![("Authorization".into(), "Bearer abc".into())];
+        request.headers.set("Authorization", "Bearer abc");
+        request
+            .headers
+            .set("Content-Type", "application/json; charset=utf-8");
         request.body = Some(Bytes::from_static(b"{\"a\":1}"));
-        request.content_type = Some("application/json; charset=utf-8".into());
-        request.basic_auth = Some(("u".into(), "p".into()));
         request.timeout = Some(Duration::from_millis(2500));
         let transport = Transport {
             verify_tls: false,
@@ -268,7 +271,7 @@ mod tests {
         };
         Job {
             id: "doc-1".into(),
-            signing_secret: Some("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into()),
+            signer: Some(Signer::new("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap()),
             schedule: vec![1, 2, 3],
             log_file: Some(PathBuf::from("/var/log/1c/webhooks.log")),
             ..Job::new(request, transport)
@@ -287,8 +290,6 @@ mod tests {
         assert_eq!(a.url, b.url);
         assert_eq!(a.headers, b.headers);
         assert_eq!(a.body, b.body);
-        assert_eq!(a.content_type, b.content_type);
-        assert_eq!(a.basic_auth, b.basic_auth);
         assert_eq!(a.timeout, b.timeout);
         assert_eq!(a.max_response_size, b.max_response_size);
         assert_eq!(loaded.transport, job.transport);
@@ -312,18 +313,15 @@ mod tests {
         job.request.url = "ftp://example.com/".into();
         assert!(matches!(prepare(job), Err(QueueError::InvalidRequest(_))));
         let mut job = sample();
-        job.request.headers.push(("Bad Name".into(), "v".into()));
+        job.request.headers.set("Bad Name", "v");
         assert!(matches!(prepare(job), Err(QueueError::InvalidRequest(_))));
-        let mut job = sample();
-        job.signing_secret = Some("whsec_!!".into());
-        assert!(matches!(prepare(job), Err(QueueError::InvalidSecret)));
     }
 
     #[test]
-    fn ids_are_made_when_missing_and_blank_secrets_mean_unsigned() {
+    fn ids_are_made_when_missing_and_unsigned_jobs_stay_unsigned() {
         let mut job = sample();
         job.id = String::new();
-        job.signing_secret = Some("  ".into());
+        job.signer = None;
         let prepared = prepare(job).unwrap();
         assert!(prepared.id.starts_with("msg_"));
         assert!(load(&prepared.json, None).unwrap().signer.is_none());
@@ -347,6 +345,24 @@ mod tests {
         assert!(load("{", None).err().unwrap().contains("unreadable"));
         let newer = r#"{"v":9,"method":"POST","url":"http://x/","headers":[],"content_type":null,"basic_auth":null,"timeout_ms":null,"max_response_size":null,"transport":{"verify_tls":true,"trusted_certificates":"","client_certificate":"","proxy":"","connect_timeout_ms":null,"follow_redirects":true},"signing_secret":null,"schedule":[]}"#;
         assert!(load(newer, None).err().unwrap().contains("layout 9"));
+    }
+
+    #[test]
+    fn layout_1_rows_still_load() {
+        // As 0.1 stored them: Content-Type and Basic credentials beside the
+        // headers, each used only when no header of that name was set.
+        let v1 = r#"{"v":1,"method":"POST","url":"http://x/","headers":[["X-A","1"]],"content_type":"application/json; charset=utf-8","basic_auth":["Aladdin","open sesame"],"timeout_ms":1000,"max_response_size":null,"transport":{"verify_tls":true,"trusted_certificates":"","client_certificate":"","proxy":"","connect_timeout_ms":null,"follow_redirects":true},"signing_secret":null,"schedule":[1]}"#;
+        let loaded = load(v1, Some(b"{}".to_vec())).unwrap();
+        let headers: Vec<(&str, &str)> = loaded.request.headers.iter().collect();
+        assert_eq!(
+            headers,
+            vec![
+                ("X-A", "1"),
+                ("Content-Type", "application/json; charset=utf-8"),
+                ("Authorization", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
+            ]
+        );
+        assert_eq!(loaded.request.timeout, Some(Duration::from_secs(1)));
     }
 
     #[test]

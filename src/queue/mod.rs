@@ -18,6 +18,7 @@
 //! QueueStatus and WaitForDelivery onto [`Queue`], and its ExternalEvent
 //! onto [`Queue::subscribe`].
 
+mod attempt;
 mod error;
 mod group;
 mod job;

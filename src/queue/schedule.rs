@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ring::rand::{SecureRandom, SystemRandom};
 
-use crate::http::retry::{is_retryable, retry_after};
+use crate::http::retry::retry_after;
 use crate::http::{Error, Response};
 
 /// Spread of a scheduled pause: ±20 %.
@@ -17,13 +17,27 @@ pub const JITTER: f64 = 0.2;
 /// header or setting cannot park a message for years.
 pub const MAX_PAUSE: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// What to do with a message after an attempt.
+/// What an attempt's outcome does to the message; the store applies it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Verdict {
     Delivered,
-    /// Try again after this pause.
+    /// Pending again, due after this pause.
     Retry(Duration),
     Failed,
+}
+
+/// True for outcomes a later attempt may change: no connection, a timeout,
+/// a broken transfer, or status 408, 429 or 5xx.
+fn worth_retrying(outcome: &Result<Response, Error>) -> bool {
+    outcome.as_ref().map_or_else(
+        |e| {
+            matches!(
+                e,
+                Error::Connect { .. } | Error::Timeout { .. } | Error::Transfer { .. }
+            )
+        },
+        |r| matches!(r.status, 408 | 429 | 500..=599),
+    )
 }
 
 /// The verdict after `attempts_made` attempts (this one included) ended
@@ -42,7 +56,7 @@ pub(crate) fn decide(
     // 408, 429, 5xx, no connection, timeout, broken transfer. Anything else
     // (410 and other 4xx, an unfollowed 3xx, a TLS or setting error) will
     // not get better by itself.
-    if !is_retryable(outcome) {
+    if !worth_retrying(outcome) {
         return Verdict::Failed;
     }
     let index = usize::try_from(attempts_made.saturating_sub(1)).unwrap_or(usize::MAX);

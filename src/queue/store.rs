@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
+use super::schedule::Verdict;
 use super::status::{Attempt, Counts, MessageStatus, State};
 use super::time;
 
@@ -288,16 +289,7 @@ pub(crate) struct AttemptRecord {
     pub worker: String,
 }
 
-/// What the outcome does to the message.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Transition {
-    Delivered,
-    /// Pending again, due at this Unix ms.
-    Retry(i64),
-    Failed,
-}
-
-/// Records an attempt (when there was one) and applies `transition`. Run
+/// Records an attempt (when there was one) and applies `verdict`. Run
 /// it inside a transaction (the worker's group commit), so both or neither
 /// happen. Returns true when the message's state changed through us.
 ///
@@ -312,7 +304,7 @@ pub(crate) fn finish(
     id: &str,
     token: i64,
     attempt: Option<&AttemptRecord>,
-    transition: Transition,
+    verdict: Verdict,
     last_error: &str,
 ) -> rusqlite::Result<bool> {
     let now = time::now_ms();
@@ -336,8 +328,8 @@ pub(crate) fn finish(
         tx.prepare_cached("UPDATE messages SET attempts = attempts + 1 WHERE id = ?1")?
             .execute([&id])?;
     }
-    let changed = match transition {
-        Transition::Delivered => tx
+    let changed = match verdict {
+        Verdict::Delivered => tx
             .prepare_cached(
                 "UPDATE messages
                  SET state = 'delivered', next_attempt_at = NULL, finished_at = ?2,
@@ -345,15 +337,21 @@ pub(crate) fn finish(
                  WHERE id = ?1 AND state = 'pending'",
             )?
             .execute(params![id, now, status, last_error])?,
-        Transition::Retry(at) => tx
+        Verdict::Retry(pause) => tx
             .prepare_cached(
                 "UPDATE messages
                  SET next_attempt_at = ?2, last_status = ?3, last_error = ?4,
                      lease_owner = NULL, lease_until = NULL
                  WHERE id = ?1 AND state = 'pending' AND lease_token = ?5",
             )?
-            .execute(params![id, at, status, last_error, token])?,
-        Transition::Failed => tx
+            .execute(params![
+                id,
+                time::after(now, pause),
+                status,
+                last_error,
+                token
+            ])?,
+        Verdict::Failed => tx
             .prepare_cached(
                 "UPDATE messages
                  SET state = 'failed', next_attempt_at = NULL, finished_at = ?2,
@@ -465,26 +463,32 @@ mod tests {
             &first[0].id,
             first[0].token,
             Some(&record("A")),
-            Transition::Failed,
+            Verdict::Failed,
             ""
         )
         .unwrap());
         let s = status(&a, "m1").unwrap().unwrap();
         assert_eq!((s.state, s.attempts), (State::Pending, 1));
         // B holds it: its retry applies.
-        let later = time::now_ms() + 60_000;
+        let before = time::now_ms();
         assert!(finish(
             &b,
             &second[0].id,
             second[0].token,
             Some(&record("B")),
-            Transition::Retry(later),
+            Verdict::Retry(Duration::from_secs(60)),
             ""
         )
         .unwrap());
+        let after = time::now_ms();
         let s = status(&b, "m1").unwrap().unwrap();
         assert_eq!((s.state, s.attempts, s.status), (State::Pending, 2, 500));
-        assert_eq!(s.next_attempt, Some(time::rfc3339(later, false)));
+        let due = s.next_attempt.unwrap();
+        assert!(
+            due >= time::rfc3339(before + 60_000, false)
+                && due <= time::rfc3339(after + 60_000, false),
+            "{due}"
+        );
         assert!(claim(&mut a, "A", 10, None).unwrap().is_empty(), "not due");
         // A late 2xx from a stale claim still delivers.
         assert!(finish(
@@ -492,7 +496,7 @@ mod tests {
             &first[0].id,
             first[0].token,
             None,
-            Transition::Delivered,
+            Verdict::Delivered,
             ""
         )
         .unwrap());

@@ -13,13 +13,12 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
+use super::attempt::deliver;
 use super::group::{GroupCommit, Write};
-use super::job::{self, Loaded};
-use super::schedule::{self, Verdict};
+use super::schedule;
 use super::status::MessageStatus;
-use super::store::{self, AttemptRecord, Claimed, MigrateError, Transition};
-use super::{time, QueueError};
-use crate::http::{self, sign::unix_now, Request, Response};
+use super::store::{self, Claimed, MigrateError};
+use super::QueueError;
 
 /// Delivery threads per directory: attempts in flight at once.
 pub const CONCURRENCY: usize = 8;
@@ -76,19 +75,19 @@ pub(crate) struct Shared {
     slots: Mutex<usize>,
     /// Replaces each message's own lease length in this worker's claims
     /// (tests that kill a worker and must not wait long for its leases).
-    lease_override: Option<Duration>,
+    pub lease_override: Option<Duration>,
     stop: AtomicBool,
 }
 
 /// A poisoned lock only means another thread panicked while holding it; the
 /// data (queues, counters, a connection) is still usable.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn backoff(failures: u32) -> Duration {
+pub(super) fn backoff(failures: u32) -> Duration {
     Duration::from_millis(100)
         .saturating_mul(1u32 << failures.min(8))
         .min(MAX_BACKOFF)
@@ -253,7 +252,12 @@ impl Shared {
         self.scheduler_wake.notify_all();
     }
 
-    fn stopping(&self) -> bool {
+    /// True while claimed messages wait for a free delivery thread.
+    pub(super) fn claimed_waiting(&self) -> bool {
+        !lock(&self.work).queue.is_empty()
+    }
+
+    pub(super) fn stopping(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
     }
 
@@ -262,7 +266,7 @@ impl Shared {
         self.progress_changed.notify_all();
     }
 
-    fn notify(&self, status: &MessageStatus) {
+    pub(super) fn notify(&self, status: &MessageStatus) {
         // Call outside the lock: a listener may subscribe or unsubscribe.
         let listeners: Vec<Listener> = lock(&self.listeners)
             .iter()
@@ -409,246 +413,9 @@ fn run_delivery(shared: &Shared) {
     }
 }
 
-/// One attempt of one claimed message, recorded. Returns the next message
-/// this thread leased with the outcome, if it took one.
-fn deliver(
-    shared: &Shared,
-    conn: &mut Option<Connection>,
-    mut claimed: Claimed,
-) -> Option<Claimed> {
-    let number = claimed.attempts.saturating_add(1);
-    let (record, transition, last_error) = match job::load(&claimed.job, claimed.body.take()) {
-        // Unreadable rows fail at once: no later attempt could read them.
-        Err(reason) => {
-            log::warn!("message {}: {reason}", claimed.id);
-            (None, Transition::Failed, reason)
-        }
-        Ok(loaded) => attempt(shared, &loaded, &claimed.id, number),
-    };
-    // Only when nothing claimed is waiting: a message taken now is
-    // attempted at once, well inside its lease.
-    let take_next = !shared.stopping() && lock(&shared.work).queue.is_empty();
-    let (changed, next) =
-        record_outcome(shared, &claimed, record, transition, &last_error, take_next);
-    if changed && !matches!(transition, Transition::Retry(_)) {
-        if conn.is_none() {
-            *conn = store::connect(&shared.db_path).ok();
-        }
-        let status = conn
-            .as_ref()
-            .and_then(|c| store::status(c, &claimed.id).ok().flatten());
-        if let Some(status) = status {
-            shared.notify(&status);
-        }
-    }
-    next
-}
-
-/// Sends one attempt and judges it.
-fn attempt(
-    shared: &Shared,
-    loaded: &Loaded,
-    id: &str,
-    number: u32,
-) -> (Option<AttemptRecord>, Transition, String) {
-    let request = attempt_request(loaded, id);
-    let started_at = time::now_ms();
-    let clock = Instant::now();
-    let outcome = http::send(&loaded.transport, &request);
-    let elapsed = clock.elapsed();
-    let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-    let verdict = schedule::decide(&outcome, number, &loaded.schedule, schedule::random_unit());
-    let (status, error, response) = match &outcome {
-        Ok(r) => (r.status, String::new(), excerpt(r)),
-        Err(e) => (0, e.to_string(), String::new()),
-    };
-    let shown = if error.is_empty() {
-        status.to_string()
-    } else {
-        error.clone()
-    };
-    let url = http::redact_url_str(&request.url);
-    log::debug!(
-        "{} {url} -> {shown} in {duration_ms} ms, attempt {number}, message {id}, {verdict:?}",
-        request.method.as_str(),
-    );
-    if let Some(file) = &loaded.log_file {
-        http::retry::audit_attempt(file, &request, &outcome, elapsed, number, id);
-    }
-    let transition = match verdict {
-        Verdict::Delivered => Transition::Delivered,
-        Verdict::Retry(pause) => Transition::Retry(time::after(time::now_ms(), pause)),
-        Verdict::Failed => Transition::Failed,
-    };
-    let record = AttemptRecord {
-        started_at,
-        duration_ms,
-        status,
-        error: error.clone(),
-        response,
-        worker: shared.owner.clone(),
-    };
-    (Some(record), transition, error)
-}
-
-/// The request of one attempt: the stored one with our `webhook-id` (and
-/// the signature headers with a fresh timestamp when signing), replacing
-/// any header of those names the job carried, and a bounded timeout.
-fn attempt_request(loaded: &Loaded, id: &str) -> Request {
-    let mut request = loaded.request.clone();
-    request.timeout = Some(job::attempt_timeout(&loaded.request));
-    let ours: Vec<(String, String)> = match &loaded.signer {
-        Some(signer) => {
-            let body = request.body.as_deref().unwrap_or_default();
-            signer.headers(id, unix_now(), body).into()
-        }
-        None => vec![("webhook-id".to_string(), id.to_string())],
-    };
-    request
-        .headers
-        .retain(|(name, _)| !ours.iter().any(|(h, _)| h.eq_ignore_ascii_case(name)));
-    request.headers.extend(ours);
-    request
-}
-
-/// The first [`EXCERPT_BYTES`] of the body as text.
-fn excerpt(response: &Response) -> String {
-    let cut = response.body.len().min(EXCERPT_BYTES);
-    let mut text = http::decode_text(
-        &response.body[..cut],
-        response.header("content-type").as_deref(),
-    );
-    if cut < response.body.len() && text.ends_with('\u{fffd}') {
-        // A character split by the cut, not one the server sent.
-        text.pop();
-    }
-    text
-}
-
-/// Writes the outcome, retrying while the database is busy or failing, and
-/// with `take_next` leases the next due message in the same transaction.
-/// Returns whether the message's state changed through us, and the message
-/// leased. Giving up is safe: the lease runs out and the message is
-/// attempted again (at least once, never lost).
-fn record_outcome(
-    shared: &Shared,
-    claimed: &Claimed,
-    record: Option<AttemptRecord>,
-    transition: Transition,
-    last_error: &str,
-    take_next: bool,
-) -> (bool, Option<Claimed>) {
-    // Half the margin: the lease must still hold when we give up.
-    let give_up = Instant::now() + job::LEASE_MARGIN / 2;
-    let mut failures = 0u32;
-    loop {
-        let (id, token, record, last_error) = (
-            claimed.id.clone(),
-            claimed.token,
-            record.clone(),
-            last_error.to_string(),
-        );
-        let (owner, lease) = (shared.owner.clone(), shared.lease_override);
-        let next = Arc::new(Mutex::new(None));
-        let out = Arc::clone(&next);
-        let result = shared.write(Box::new(move |c| {
-            let changed = store::finish(c, &id, token, record.as_ref(), transition, &last_error)?;
-            if take_next {
-                // Run again alone after a rolled-back batch: this replaces
-                // the claim that did not count.
-                *lock(&out) = store::claim_in(c, &owner, 1, lease)?.pop();
-            }
-            Ok(changed)
-        }));
-        match result {
-            Ok(changed) => return (changed, lock(&next).take()),
-            Err(e) => {
-                failures += 1;
-                if Instant::now() >= give_up || shared.stopping() {
-                    log::warn!(
-                        "message {}: cannot record the attempt ({e}); it will be attempted again when its lease runs out",
-                        claimed.id
-                    );
-                    return (false, None);
-                }
-                let pause = backoff(failures);
-                log::warn!(
-                    "message {}: cannot record the attempt ({e}); trying again in {pause:?}",
-                    claimed.id
-                );
-                std::thread::sleep(pause);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::{sign::Signer, Method, Transport};
-
-    fn loaded(signer: Option<Signer>) -> Loaded {
-        let mut request = Request::new(Method::Post, "http://127.0.0.1:1/hook");
-        request.headers = vec![
-            ("X-Keep".into(), "1".into()),
-            ("Webhook-Id".into(), "stale".into()),
-        ];
-        request.body = Some(bytes::Bytes::from_static(b"{}"));
-        request.timeout = None;
-        Loaded {
-            request,
-            transport: Transport::default(),
-            signer,
-            schedule: vec![1],
-            log_file: None,
-        }
-    }
-
-    #[test]
-    fn every_attempt_carries_our_id_once() {
-        let request = attempt_request(&loaded(None), "m-1");
-        let ids: Vec<&str> = request
-            .headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("webhook-id"))
-            .map(|(_, v)| v.as_str())
-            .collect();
-        assert_eq!(ids, vec!["m-1"]);
-        assert!(request.headers.iter().any(|(n, _)| n == "X-Keep"));
-        assert_eq!(request.timeout, Some(job::MAX_ATTEMPT_TIMEOUT));
-
-        let signer = Signer::new("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
-        let signed = attempt_request(&loaded(Some(signer.clone())), "m-1");
-        let get = |name: &str| {
-            signed
-                .headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
-                .unwrap()
-        };
-        assert_eq!(get("webhook-id"), "m-1");
-        let ts: u64 = get("webhook-timestamp").parse().unwrap();
-        assert_eq!(get("webhook-signature"), signer.signature("m-1", ts, b"{}"));
-    }
-
-    #[test]
-    fn excerpts_are_short_and_whole_characters() {
-        let body = "я".repeat(EXCERPT_BYTES); // two bytes each
-        let response = Response {
-            status: 200,
-            headers: vec![("content-type".into(), "text/plain; charset=utf-8".into())],
-            body: format!("x{body}").into_bytes(),
-        };
-        let text = excerpt(&response);
-        assert!(text.len() <= EXCERPT_BYTES);
-        assert!(text.starts_with("xя") && !text.ends_with('\u{fffd}'));
-        let short = Response {
-            body: b"ok".to_vec(),
-            ..response
-        };
-        assert_eq!(excerpt(&short), "ok");
-    }
 
     #[test]
     fn backoff_grows_to_a_cap() {

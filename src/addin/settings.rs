@@ -1,0 +1,147 @@
+//! The object's writable properties that check more than a type (headers,
+//! proxy, limits, schedule, secret); the others are one [`store`] each in
+//! the member table. Every setting is stored once, in the form the calls
+//! use.
+
+use std::path::PathBuf;
+
+use super::args::Arg;
+use super::client::Client;
+use super::errors::CallError;
+use crate::http::{self, sign::Signer};
+
+/// More extra attempts than this is a mistake, not a policy.
+pub const MAX_RETRY_COUNT: f64 = 100.0;
+
+/// Parses a retry schedule: positive whole seconds separated by commas.
+pub fn parse_schedule(text: &str) -> Option<Vec<u64>> {
+    let pauses: Option<Vec<u64>> = text
+        .split(',')
+        .map(|part| part.trim().parse::<u64>().ok())
+        .collect();
+    pauses.filter(|p| !p.is_empty())
+}
+
+/// Stores a checked value: the whole body of a setter that only checks the
+/// value's type and range.
+pub(crate) fn store<T>(slot: &mut T, value: Result<T, CallError>) -> Result<(), CallError> {
+    *slot = value?;
+    Ok(())
+}
+
+impl Client {
+    /// Headers: a JSON object that replaces every header of the object;
+    /// each one is checked now, so a typo fails here and not in a call.
+    pub fn set_headers(&mut self, value: Arg<'_>) -> Result<(), CallError> {
+        let headers = value.headers()?;
+        for (name, value) in headers.iter() {
+            http::validate_header(name, value)?;
+        }
+        self.headers = headers;
+        Ok(())
+    }
+
+    pub fn set_proxy(&mut self, value: Arg<'_>) -> Result<(), CallError> {
+        let value = value.str()?;
+        let trimmed = value.trim();
+        if !trimmed.is_empty() {
+            http::parse_proxy(trimmed)?;
+        }
+        self.transport.proxy = trimmed.to_string();
+        Ok(())
+    }
+
+    pub fn set_max_response_size(&mut self, value: Arg<'_>) -> Result<(), CallError> {
+        let n = value.number()?;
+        let target = value.target();
+        if n < 0.0 {
+            return Err(CallError::Negative { target });
+        }
+        if n > 9.0e15 {
+            return Err(CallError::OutOfRange { target });
+        }
+        self.max_response_size = (n >= 1.0).then_some(n.floor() as u64);
+        Ok(())
+    }
+
+    pub fn set_retry_schedule(&mut self, value: Arg<'_>) -> Result<(), CallError> {
+        self.retry_schedule = parse_schedule(&value.str()?).ok_or(CallError::InvalidSchedule {
+            target: value.target(),
+        })?;
+        Ok(())
+    }
+
+    /// RetrySchedule as it reads back: the pauses joined by commas.
+    pub fn retry_schedule_shown(&self) -> String {
+        let pauses: Vec<String> = self.retry_schedule.iter().map(u64::to_string).collect();
+        pauses.join(",")
+    }
+
+    pub fn set_retry_count(&mut self, value: Arg<'_>) -> Result<(), CallError> {
+        let n = value.number()?;
+        let target = value.target();
+        if n < 0.0 {
+            return Err(CallError::Negative { target });
+        }
+        if n > MAX_RETRY_COUNT || n.fract() != 0.0 {
+            return Err(CallError::OutOfRange { target });
+        }
+        self.retry_count = n as u32;
+        Ok(())
+    }
+
+    /// LogFile as a path, or None when it is not set.
+    pub(crate) fn log_file_path(&self) -> Option<PathBuf> {
+        let file = self.log_file.trim();
+        (!file.is_empty()).then(|| PathBuf::from(file))
+    }
+
+    /// SigningSecret: "" turns signing off.
+    pub fn set_signing_secret(&mut self, value: Arg<'_>) -> Result<(), CallError> {
+        let secret = value.str()?;
+        self.signer = if secret.trim().is_empty() {
+            None
+        } else {
+            Some(Signer::new(&secret).map_err(|_| CallError::InvalidSecret {
+                target: value.target(),
+            })?)
+        };
+        Ok(())
+    }
+
+    /// The request defaults of this object's calls.
+    pub(crate) fn request_defaults(&self) -> http::Defaults<'_> {
+        http::Defaults {
+            headers: &self.headers,
+            basic_auth: (!self.user.is_empty()).then_some((&self.user, &self.password)),
+            timeout: self.timeout,
+            max_response_size: self.max_response_size,
+        }
+    }
+
+    /// The object's headers with one replaced (SetHeader).
+    pub(crate) fn put_header(&mut self, name: String, value: String) -> Result<(), CallError> {
+        http::validate_header(&name, &value)?;
+        self.headers.set(name, value);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_parse_or_fail() {
+        assert_eq!(
+            parse_schedule("5,300,1800,7200,18000,36000,36000")
+                .unwrap()
+                .len(),
+            7
+        );
+        assert_eq!(parse_schedule(" 1, 1 ,1").unwrap(), vec![1, 1, 1]);
+        for bad in ["", " ", "1,,2", "a", "1,-2", "1.5"] {
+            assert!(parse_schedule(bad).is_none(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! One delivery attempt of one claimed message: load it, send it stamped
+//! and signed, judge the outcome, record it (leasing the next due message in
+//! the same transaction) and tell the listeners when it is final.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rusqlite::Connection;
+
+use super::job::{self, Loaded};
+use super::schedule::{self, Verdict};
+use super::store::{self, AttemptRecord, Claimed};
+use super::time;
+use super::worker::{backoff, lock, Shared, EXCERPT_BYTES};
+use crate::audit;
+use crate::http::{self, Prepared, Response};
+
+/// One attempt of one claimed message, recorded. Returns the next message
+/// this thread leased with the outcome, if it took one.
+pub(super) fn deliver(
+    shared: &Shared,
+    conn: &mut Option<Connection>,
+    mut claimed: Claimed,
+) -> Option<Claimed> {
+    let number = claimed.attempts.saturating_add(1);
+    let (record, verdict, last_error) = match job::load(&claimed.job, claimed.body.take()) {
+        // Unreadable rows fail at once: no later attempt could read them.
+        Err(reason) => {
+            log::warn!("message {}: {reason}", claimed.id);
+            (None, Verdict::Failed, reason)
+        }
+        Ok(loaded) => attempt(shared, &loaded, &claimed.id, number),
+    };
+    // Only when nothing claimed is waiting: a message taken now is
+    // attempted at once, well inside its lease.
+    let take_next = !shared.stopping() && !shared.claimed_waiting();
+    let (changed, next) = record_outcome(shared, &claimed, record, verdict, &last_error, take_next);
+    if changed && !matches!(verdict, Verdict::Retry(_)) {
+        if conn.is_none() {
+            *conn = store::connect(&shared.db_path).ok();
+        }
+        let status = conn
+            .as_ref()
+            .and_then(|c| store::status(c, &claimed.id).ok().flatten());
+        if let Some(status) = status {
+            shared.notify(&status);
+        }
+    }
+    next
+}
+
+/// Sends one attempt and judges it.
+fn attempt(
+    shared: &Shared,
+    loaded: &Loaded,
+    id: &str,
+    number: u32,
+) -> (Option<AttemptRecord>, Verdict, String) {
+    let request = match attempt_request(loaded, id) {
+        Ok(request) => request,
+        // Checked at Enqueue; a row that no longer prepares never will.
+        Err(e) => return (None, Verdict::Failed, e.to_string()),
+    };
+    let started_at = time::now_ms();
+    let clock = Instant::now();
+    let outcome = request.send(&loaded.transport);
+    let elapsed = clock.elapsed();
+    let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+    let verdict = schedule::decide(&outcome, number, &loaded.schedule, schedule::random_unit());
+    let (status, error, response) = match &outcome {
+        Ok(r) => (r.status, String::new(), excerpt(r)),
+        Err(e) => (0, e.to_string(), String::new()),
+    };
+    log::debug!(
+        "{} {} -> {} in {duration_ms} ms, attempt {number}, message {id}, {verdict:?}",
+        request.method().as_str(),
+        request.shown_url(),
+        if error.is_empty() {
+            status.to_string()
+        } else {
+            error.clone()
+        },
+    );
+    if let Some(file) = &loaded.log_file {
+        audit::record_attempt(
+            file,
+            &http::retry::Attempt {
+                request: &request,
+                result: &outcome,
+                duration: elapsed,
+                number,
+                message_id: id,
+            },
+        );
+    }
+    let record = AttemptRecord {
+        started_at,
+        duration_ms,
+        status,
+        error: error.clone(),
+        response,
+        worker: shared.owner.clone(),
+    };
+    (Some(record), verdict, error)
+}
+
+/// The request of one attempt: the stored one, stamped with our
+/// `webhook-id` (and signed with a fresh timestamp when the job is signed),
+/// with a bounded timeout.
+fn attempt_request(loaded: &Loaded, id: &str) -> Result<Prepared, http::Error> {
+    let mut request = loaded.request.prepare()?;
+    request.set_timeout(Some(job::attempt_timeout(&loaded.request)));
+    request.stamp(id, loaded.signer.as_ref());
+    Ok(request)
+}
+
+/// The first [`EXCERPT_BYTES`] of the body as text.
+fn excerpt(response: &Response) -> String {
+    let cut = response.body.len().min(EXCERPT_BYTES);
+    let mut text = http::decode_text(
+        &response.body[..cut],
+        response.header("content-type").as_deref(),
+    );
+    if cut < response.body.len() && text.ends_with('\u{fffd}') {
+        // A character split by the cut, not one the server sent.
+        text.pop();
+    }
+    text
+}
+
+/// Writes the outcome, retrying while the database is busy or failing, and
+/// with `take_next` leases the next due message in the same transaction.
+/// Returns whether the message's state changed through us, and the message
+/// leased. Giving up is safe: the lease runs out and the message is
+/// attempted again (at least once, never lost).
+fn record_outcome(
+    shared: &Shared,
+    claimed: &Claimed,
+    record: Option<AttemptRecord>,
+    verdict: Verdict,
+    last_error: &str,
+    take_next: bool,
+) -> (bool, Option<Claimed>) {
+    // Half the margin: the lease must still hold when we give up.
+    let give_up = Instant::now() + job::LEASE_MARGIN / 2;
+    let mut failures = 0u32;
+    loop {
+        let (id, token, record, last_error) = (
+            claimed.id.clone(),
+            claimed.token,
+            record.clone(),
+            last_error.to_string(),
+        );
+        let (owner, lease) = (shared.owner.clone(), shared.lease_override);
+        let next = Arc::new(Mutex::new(None));
+        let out = Arc::clone(&next);
+        let result = shared.write(Box::new(move |c| {
+            let changed = store::finish(c, &id, token, record.as_ref(), verdict, &last_error)?;
+            if take_next {
+                // Run again alone after a rolled-back batch: this replaces
+                // the claim that did not count.
+                *lock(&out) = store::claim_in(c, &owner, 1, lease)?.pop();
+            }
+            Ok(changed)
+        }));
+        match result {
+            Ok(changed) => return (changed, lock(&next).take()),
+            Err(e) => {
+                failures += 1;
+                if Instant::now() >= give_up || shared.stopping() {
+                    log::warn!(
+                        "message {}: cannot record the attempt ({e}); it will be attempted again when its lease runs out",
+                        claimed.id
+                    );
+                    return (false, None);
+                }
+                let pause = backoff(failures);
+                log::warn!(
+                    "message {}: cannot record the attempt ({e}); trying again in {pause:?}",
+                    claimed.id
+                );
+                std::thread::sleep(pause);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{sign::Signer, Method, Request, Transport};
+
+    fn loaded(signer: Option<Signer>) -> Loaded {
+        let mut request = Request::new(Method::Post, "http://127.0.0.1:1/hook");
+        request.headers.set("X-Keep", "1");
+        request.headers.set("Webhook-Id", "stale");
+        request.body = Some(bytes::Bytes::from_static(b"{}"));
+        request.timeout = None;
+        Loaded {
+            request,
+            transport: Transport::default(),
+            signer,
+            schedule: vec![1],
+            log_file: None,
+        }
+    }
+
+    #[test]
+    fn every_attempt_carries_our_id_once() {
+        let request = attempt_request(&loaded(None), "m-1").unwrap();
+        let (_, _, headers, _) = request.parts();
+        let ids: Vec<_> = headers.get_all("webhook-id").iter().collect();
+        assert_eq!(ids, vec!["m-1"]);
+        assert_eq!(headers["x-keep"], "1");
+        assert!(headers.get("webhook-signature").is_none());
+        assert_eq!(request.timeout(), Some(job::MAX_ATTEMPT_TIMEOUT));
+
+        // A signed job's attempts are stamped and signed (the signature
+        // itself: http::request's tests).
+        let signer = Signer::new("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
+        let signed = attempt_request(&loaded(Some(signer)), "m-1").unwrap();
+        let (_, _, headers, _) = signed.parts();
+        assert_eq!(headers["webhook-id"], "m-1");
+        assert!(headers["webhook-signature"]
+            .to_str()
+            .unwrap()
+            .starts_with("v1,"));
+        assert!(headers.contains_key("webhook-timestamp"));
+    }
+
+    #[test]
+    fn excerpts_are_short_and_whole_characters() {
+        let body = "я".repeat(EXCERPT_BYTES); // two bytes each
+        let response = Response {
+            status: 200,
+            headers: vec![("content-type".into(), "text/plain; charset=utf-8".into())],
+            body: format!("x{body}").into_bytes(),
+        };
+        let text = excerpt(&response);
+        assert!(text.len() <= EXCERPT_BYTES);
+        assert!(text.starts_with("xя") && !text.ends_with('\u{fffd}'));
+        let short = Response {
+            body: b"ok".to_vec(),
+            ..response
+        };
+        assert_eq!(excerpt(&short), "ok");
+    }
+}
