@@ -104,10 +104,7 @@ fn serve_http_proxy(stream: TcpStream, conn: &Conn, state: &HttpProxyState) {
         if conn.stopping() {
             break;
         }
-        let request = match wire.read_request(|stream| {
-            stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-            stream.flush()
-        }) {
+        let request = match wire.read_request() {
             Ok(Some(request)) => request,
             Ok(None) => break,
             Err(err) => {
@@ -235,18 +232,10 @@ fn forward(request: &WireRequest, client: &mut TcpStream, conn: &Conn) -> io::Re
     let is_head = request.method.eq_ignore_ascii_case("HEAD");
     let mut upstream = Wire::new(upstream);
     for _ in 0..16 {
-        let head = match upstream.read_head() {
-            Ok(Some(head)) => head,
-            Ok(None) | Err(_) => {
-                send_simple(client, 502, "", true)?;
-                return Ok(false);
-            }
-        };
-        let Some((start, headers)) = net::parse_head(&head) else {
+        let Ok(Some((head, status, headers))) = upstream.read_response_head() else {
             send_simple(client, 502, "", true)?;
             return Ok(false);
         };
-        let status: u16 = start[1].parse().unwrap_or(0);
         client.write_all(&head)?;
         if (100..200).contains(&status) && status != 101 {
             client.flush()?;

@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use percent_encoding::percent_decode_str;
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
-use super::net::{self, Acceptor, BodyKind, Conn, Wire};
+use super::net::{self, Acceptor, Conn, Wire};
 
 pub use super::net::closed_port;
 
@@ -29,6 +30,8 @@ pub struct Recorded {
     pub body: Vec<u8>,
     /// Request line + headers + body exactly as received on the wire.
     pub raw: Vec<u8>,
+    /// Length of the head (request line, headers, blank line) in `raw`.
+    pub head_len: usize,
     /// Connection number on this server (1, 2, … in accept order).
     pub connection_id: u64,
     /// True if the request arrived over TLS.
@@ -63,7 +66,16 @@ impl Recorded {
 
     /// A percent-decoded query parameter (`+` decodes to a space), as lossy UTF-8.
     pub fn query(&self, key: &str) -> Option<String> {
-        net::query_param(&self.target, key).map(|v| String::from_utf8_lossy(&v).into_owned())
+        let decode = |s: &str| {
+            let s = s.replace('+', " ");
+            percent_decode_str(&s).decode_utf8_lossy().into_owned()
+        };
+        let query = self.target.split_once('?')?.1;
+        let query = query.split('#').next().unwrap_or("");
+        query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k) == key).then(|| decode(v))
+        })
     }
 
     /// The decoded body as lossy UTF-8.
@@ -73,8 +85,7 @@ impl Recorded {
 
     /// Request line and headers as received (lossy UTF-8), without the body.
     pub fn raw_head(&self) -> String {
-        let end = net::find(&self.raw, b"\r\n\r\n").map_or(self.raw.len(), |p| p + 4);
-        String::from_utf8_lossy(&self.raw[..end]).into_owned()
+        String::from_utf8_lossy(&self.raw[..self.head_len]).into_owned()
     }
 }
 
@@ -442,10 +453,7 @@ fn serve_http<S: HttpStream>(mut wire: Wire<S>, conn: &Conn, state: &State, peer
         if conn.stopping() {
             break;
         }
-        let request = match wire.read_request(|stream| {
-            stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-            stream.flush()
-        }) {
+        let request = match wire.read_request() {
             Ok(Some(request)) => request,
             Ok(None) => break,
             Err(err) => {
@@ -465,6 +473,7 @@ fn serve_http<S: HttpStream>(mut wire: Wire<S>, conn: &Conn, state: &State, peer
             headers: request.headers,
             body: request.body,
             raw: request.raw,
+            head_len: request.head_len,
             connection_id: conn.id,
             tls: peer.tls,
             client_cert_seen: peer.client_cert_seen,
@@ -972,10 +981,7 @@ impl RawServer {
 fn serve_raw(mut tcp: TcpStream, conn: &Conn, state: &RawState) {
     let request = {
         let mut wire = Wire::new(&mut tcp);
-        match wire.read_request(|stream| {
-            stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-            stream.flush()
-        }) {
+        match wire.read_request() {
             Ok(Some(request)) => request,
             Ok(None) => return,
             Err(err) => {
@@ -991,6 +997,7 @@ fn serve_raw(mut tcp: TcpStream, conn: &Conn, state: &RawState) {
         headers: request.headers,
         body: request.body,
         raw: request.raw,
+        head_len: request.head_len,
         connection_id: conn.id,
         tls: false,
         client_cert_seen: false,
