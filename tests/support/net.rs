@@ -329,9 +329,9 @@ impl<S: Read + Write> Wire<S> {
         }
     }
 
-    /// Returns the stream and whatever was read but not consumed yet.
-    pub fn into_parts(self) -> (S, Vec<u8>) {
-        (self.stream, self.buf)
+    /// Hands over whatever was read but not consumed yet.
+    pub fn take_buffered(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
     }
 
     fn fill(&mut self) -> io::Result<usize> {
@@ -652,7 +652,7 @@ pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
 
 /// Relays bytes both ways between `client` and `target` until both directions
 /// finish. `leftover` (bytes already read from the client) goes first.
-pub fn tunnel(client: TcpStream, leftover: &[u8], target: TcpStream, conn: &Conn) {
+pub fn tunnel(client: &TcpStream, leftover: &[u8], target: TcpStream, conn: &Conn) {
     let _tracked = conn.track(&target);
     let (mut client_read, mut target_write) = match (client.try_clone(), target.try_clone()) {
         (Ok(c), Ok(t)) => (c, t),
@@ -667,7 +667,7 @@ pub fn tunnel(client: TcpStream, leftover: &[u8], target: TcpStream, conn: &Conn
     }
     thread::scope(|scope| {
         scope.spawn(|| pump(&mut client_read, &mut target_write));
-        let (mut target_read, mut client_write) = (&target, &client);
+        let (mut target_read, mut client_write) = (&target, client);
         pump(&mut target_read, &mut client_write);
     });
 }

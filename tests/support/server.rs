@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use percent_encoding::percent_decode_str;
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
-use super::net::{self, Acceptor, Conn, Wire};
+use super::net::{self, Acceptor, Conn, Wire, WireRequest};
 
 pub use super::net::closed_port;
 
@@ -45,6 +45,23 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    fn new(request: WireRequest, connection_id: u64, peer: &PeerInfo) -> Self {
+        Recorded {
+            method: request.method,
+            target: request.target,
+            version: request.version,
+            headers: request.headers,
+            body: request.body,
+            raw: request.raw,
+            head_len: request.head_len,
+            connection_id,
+            tls: peer.tls,
+            client_cert_seen: peer.client_cert_seen,
+            client_cert_cn: peer.client_cert_cn.clone(),
+            received_at: Instant::now(),
+        }
+    }
+
     /// First header called `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         net::header(&self.headers, name)
@@ -449,6 +466,37 @@ fn serve(mut tcp: TcpStream, conn: &Conn, state: &State) {
 }
 
 fn serve_http<S: HttpStream>(mut wire: Wire<S>, conn: &Conn, state: &State, peer: &PeerInfo) {
+    serve_requests(&mut wire, conn, |wire, request| {
+        let keep_alive_requested = !request.wants_close();
+        let recorded = Recorded::new(request, conn.id, peer);
+        state.record(recorded.clone());
+        let reply = catch_unwind(AssertUnwindSafe(|| (state.handler)(&recorded)))
+            .unwrap_or_else(|_| Reply::text(500, "test handler panicked").with_close());
+        if !reply.delay_before.is_zero() && !conn.sleep(reply.delay_before) {
+            return false;
+        }
+        let keep_alive = keep_alive_requested && !reply.close && reply.raw.is_none();
+        if let Err(err) = write_reply(&mut wire.stream, &recorded.method, &reply, keep_alive, conn)
+        {
+            if !net::is_disconnect(&err) {
+                conn.log(format_args!("write failed: {err}"));
+            }
+            return false;
+        }
+        keep_alive
+    });
+    wire.stream.finish();
+}
+
+/// The request loop of the origin server and the HTTP proxy: reads the
+/// requests of one connection in turn and hands each to `handle`, until the
+/// peer closes, the server stops, `handle` returns false (close), or a
+/// request is malformed (answered with 400).
+pub(super) fn serve_requests<S: Read + Write>(
+    wire: &mut Wire<S>,
+    conn: &Conn,
+    mut handle: impl FnMut(&mut Wire<S>, WireRequest) -> bool,
+) {
     for _ in 0..net::MAX_REQUESTS_PER_CONNECTION {
         if conn.stopping() {
             break;
@@ -465,43 +513,14 @@ fn serve_http<S: HttpStream>(mut wire: Wire<S>, conn: &Conn, state: &State, peer
                 break;
             }
         };
-        let keep_alive_requested = !request.wants_close();
-        let recorded = Recorded {
-            method: request.method,
-            target: request.target,
-            version: request.version,
-            headers: request.headers,
-            body: request.body,
-            raw: request.raw,
-            head_len: request.head_len,
-            connection_id: conn.id,
-            tls: peer.tls,
-            client_cert_seen: peer.client_cert_seen,
-            client_cert_cn: peer.client_cert_cn.clone(),
-            received_at: Instant::now(),
-        };
-        state.record(recorded.clone());
-        let reply = catch_unwind(AssertUnwindSafe(|| (state.handler)(&recorded)))
-            .unwrap_or_else(|_| Reply::text(500, "test handler panicked").with_close());
-        if !reply.delay_before.is_zero() && !conn.sleep(reply.delay_before) {
-            break;
-        }
-        let keep_alive = keep_alive_requested && !reply.close && reply.raw.is_none();
-        if let Err(err) = write_reply(&mut wire.stream, &recorded.method, &reply, keep_alive, conn)
-        {
-            if !net::is_disconnect(&err) {
-                conn.log(format_args!("write failed: {err}"));
-            }
-            break;
-        }
-        if !keep_alive {
+        if !handle(wire, request) {
             break;
         }
     }
-    wire.stream.finish();
 }
 
-fn write_reply<S: Write>(
+/// Writes `reply` as the answer to a `method` request.
+pub(super) fn write_reply<S: Write>(
     stream: &mut S,
     method: &str,
     reply: &Reply,
@@ -979,31 +998,15 @@ impl RawServer {
 }
 
 fn serve_raw(mut tcp: TcpStream, conn: &Conn, state: &RawState) {
-    let request = {
-        let mut wire = Wire::new(&mut tcp);
-        match wire.read_request() {
-            Ok(Some(request)) => request,
-            Ok(None) => return,
-            Err(err) => {
-                conn.log(format_args!("bad request: {err}"));
-                return;
-            }
+    let request = match Wire::new(&mut tcp).read_request() {
+        Ok(Some(request)) => request,
+        Ok(None) => return,
+        Err(err) => {
+            conn.log(format_args!("bad request: {err}"));
+            return;
         }
     };
-    let recorded = Recorded {
-        method: request.method,
-        target: request.target,
-        version: request.version,
-        headers: request.headers,
-        body: request.body,
-        raw: request.raw,
-        head_len: request.head_len,
-        connection_id: conn.id,
-        tls: false,
-        client_cert_seen: false,
-        client_cert_cn: None,
-        received_at: Instant::now(),
-    };
+    let recorded = Recorded::new(request, conn.id, &PeerInfo::default());
     net::lock(&state.requests).push(recorded.clone());
     let mut writer = RawWriter {
         stream: &mut tcp,
