@@ -654,58 +654,23 @@ pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
 /// finish. `leftover` (bytes already read from the client) goes first.
 pub fn tunnel(client: &TcpStream, leftover: &[u8], target: TcpStream, conn: &Conn) {
     let _tracked = conn.track(&target);
-    let (mut client_read, mut target_write) = match (client.try_clone(), target.try_clone()) {
-        (Ok(c), Ok(t)) => (c, t),
-        _ => {
-            conn.log("cannot clone sockets for tunnel");
-            return;
-        }
-    };
-    if let Err(err) = target_write.write_all(leftover) {
+    if let Err(err) = (&target).write_all(leftover) {
         conn.log(format_args!("tunnel write failed: {err}"));
         return;
     }
     thread::scope(|scope| {
-        scope.spawn(|| pump(&mut client_read, &mut target_write));
-        let (mut target_read, mut client_write) = (&target, client);
-        pump(&mut target_read, &mut client_write);
+        scope.spawn(|| pump(client, &target));
+        pump(&target, client);
     });
 }
 
 /// Copies `from` → `to`; on EOF half-closes `to`, on error closes both.
-fn pump(from: &mut impl ReadShutdown, to: &mut impl ReadShutdown) {
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) => {
-                let _ = to.shutdown_stream(Shutdown::Write);
-                return;
-            }
-            Ok(n) => {
-                if to.write_all(&buf[..n]).is_err() {
-                    break;
-                }
-            }
-            Err(_) => break,
-        }
-    }
-    let _ = from.shutdown_stream(Shutdown::Both);
-    let _ = to.shutdown_stream(Shutdown::Both);
-}
-
-trait ReadShutdown: Read + Write {
-    fn shutdown_stream(&self, how: Shutdown) -> io::Result<()>;
-}
-
-impl ReadShutdown for TcpStream {
-    fn shutdown_stream(&self, how: Shutdown) -> io::Result<()> {
-        self.shutdown(how)
-    }
-}
-
-impl ReadShutdown for &TcpStream {
-    fn shutdown_stream(&self, how: Shutdown) -> io::Result<()> {
-        self.shutdown(how)
+fn pump(mut from: &TcpStream, mut to: &TcpStream) {
+    if io::copy(&mut from, &mut to).is_ok() {
+        let _ = to.shutdown(Shutdown::Write);
+    } else {
+        let _ = from.shutdown(Shutdown::Both);
+        let _ = to.shutdown(Shutdown::Both);
     }
 }
 
