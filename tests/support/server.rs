@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use percent_encoding::percent_decode_str;
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
+use socket2::SockRef;
 
 use super::net::{self, Acceptor, Conn, Wire, WireRequest};
 
@@ -858,7 +859,7 @@ impl RawWriter<'_> {
     /// Makes closing the connection send a TCP RST (SO_LINGER with a zero
     /// timeout), as a server process that crashes mid-response does.
     pub fn reset_on_close(&mut self) -> io::Result<()> {
-        linger_zero(self.stream)
+        SockRef::from(&*self.stream).set_linger(Some(Duration::ZERO))
     }
 }
 
@@ -872,58 +873,6 @@ impl Write for RawWriter<'_> {
     fn flush(&mut self) -> io::Result<()> {
         self.stream.flush()
     }
-}
-
-#[cfg(target_os = "linux")]
-fn linger_zero(stream: &TcpStream) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    use std::os::raw::{c_int, c_void};
-    #[repr(C)]
-    struct Linger {
-        l_onoff: c_int,
-        l_linger: c_int,
-    }
-    extern "C" {
-        fn setsockopt(
-            fd: c_int,
-            level: c_int,
-            name: c_int,
-            value: *const c_void,
-            len: u32,
-        ) -> c_int;
-    }
-    // <asm-generic/socket.h>, the same on every Linux architecture Rust
-    // targets here.
-    const SOL_SOCKET: c_int = 1;
-    const SO_LINGER: c_int = 13;
-    let linger = Linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: a valid socket descriptor and a pointer to a live struct
-    // linger of the length passed.
-    let rc = unsafe {
-        setsockopt(
-            stream.as_raw_fd(),
-            SOL_SOCKET,
-            SO_LINGER,
-            (&linger as *const Linger).cast(),
-            std::mem::size_of::<Linger>() as u32,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn linger_zero(_stream: &TcpStream) -> io::Result<()> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "SO_LINGER is only set on Linux",
-    ))
 }
 
 type RawHandler = dyn Fn(&Recorded, &mut RawWriter<'_>) -> io::Result<()> + Send + Sync;
