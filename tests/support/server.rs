@@ -176,11 +176,6 @@ impl Reply {
         }
     }
 
-    /// Closes the connection without sending anything.
-    pub fn hang_up() -> Self {
-        Reply::raw(Vec::new())
-    }
-
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
@@ -591,9 +586,6 @@ pub const CHUNKED_TEXT: &str = "chunked hello";
 /// | `/json` | [`JSON_BODY`], `application/json; charset=utf-8` |
 /// | `/chunked` | [`CHUNKED_TEXT`] with `Transfer-Encoding: chunked` |
 /// | `/empty` | 204 |
-/// | `/basic-auth/{user}/{pass}` | 200 if `Authorization` matches, else 401 + `WWW-Authenticate` |
-/// | `/inspect` | JSON `{method,target,version,headers:[[n,v]…],body,body_len}` |
-/// | `/hangup` | closes the connection without answering |
 /// | anything else | 404 `not found` |
 pub fn default_routes(req: &Recorded) -> Reply {
     let path = req.path();
@@ -678,31 +670,6 @@ pub fn default_routes(req: &Recorded) -> Reply {
             .with_body(JSON_BODY),
         ("chunked", None) => Reply::text(200, CHUNKED_TEXT).chunked(5),
         ("empty", None) => Reply::new(204),
-        ("basic-auth", Some(creds)) => {
-            let (user, pass) = creds.split_once('/').unwrap_or((creds, ""));
-            let expected = net::basic_auth_value(user, pass);
-            if req
-                .header("authorization")
-                .is_some_and(|v| net::basic_auth_matches(v, &expected))
-            {
-                Reply::json(200, format!(r#"{{"authenticated":true,"user":"{user}"}}"#))
-            } else {
-                Reply::text(401, "unauthorized")
-                    .with_header("WWW-Authenticate", r#"Basic realm="test""#)
-            }
-        }
-        ("inspect", None) => {
-            let value = serde_json::json!({
-                "method": req.method,
-                "target": req.target,
-                "version": req.version,
-                "headers": req.headers,
-                "body": req.body_text(),
-                "body_len": req.body.len(),
-            });
-            Reply::json(200, value.to_string())
-        }
-        ("hangup", None) => Reply::hang_up(),
         _ => Reply::text(404, "not found"),
     }
 }
