@@ -8,6 +8,7 @@ mod support;
 
 use std::time::Duration;
 
+use base64::Engine as _;
 use support::host::{self, q, HostRun};
 use support::{closed_port, HttpProxy, Socks5Proxy, StallServer, TestServer, TlsFixtures};
 
@@ -26,7 +27,7 @@ fn run_ru(script: &str) -> HostRun {
 }
 
 fn base64(data: &[u8]) -> String {
-    support::net::base64_encode(data)
+    base64::engine::general_purpose::STANDARD.encode(data)
 }
 
 #[test]

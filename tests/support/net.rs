@@ -13,12 +13,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
 /// Read/write timeout applied to every accepted (and every outgoing) socket.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
 /// Timeout for connections a proxy opens to its targets.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Upper bound for one request or response head.
 pub const MAX_HEAD: usize = 64 * 1024;
+/// Upper bound for the header fields of one head (or trailer section).
+pub const MAX_HEADERS: usize = 256;
 /// Upper bound for one request or response body.
 pub const MAX_BODY: usize = 256 * 1024 * 1024;
 /// Upper bound for requests served on one keep-alive connection.
@@ -284,7 +289,7 @@ pub struct WireRequest {
     pub method: String,
     pub target: String,
     pub version: String,
-    pub headers: Vec<(String, String)>,
+    pub headers: Headers,
     /// Decoded body (chunked framing removed).
     pub body: Vec<u8>,
     /// Request line + headers + body exactly as received.
@@ -309,7 +314,8 @@ impl WireRequest {
 }
 
 /// A buffered reader/writer over a byte stream that understands HTTP/1.1
-/// framing. Bytes read past the current message stay buffered.
+/// framing (heads and chunk sizes parsed by `httparse`). Bytes read past the
+/// current message stay buffered.
 pub struct Wire<S> {
     pub stream: S,
     buf: Vec<u8>,
@@ -323,9 +329,9 @@ impl<S: Read + Write> Wire<S> {
         }
     }
 
-    /// Returns the stream and whatever was read but not consumed yet.
-    pub fn into_parts(self) -> (S, Vec<u8>) {
-        (self.stream, self.buf)
+    /// Hands over whatever was read but not consumed yet.
+    pub fn take_buffered(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
     }
 
     fn fill(&mut self) -> io::Result<usize> {
@@ -335,26 +341,41 @@ impl<S: Read + Write> Wire<S> {
         Ok(n)
     }
 
-    /// Reads one message head (start line + headers + blank line). Returns
-    /// `None` if the peer closed (or went idle) before sending anything.
-    pub fn read_head(&mut self) -> io::Result<Option<Vec<u8>>> {
+    /// Waits for the start of the next message. False if the peer closed
+    /// (or went idle) before sending anything.
+    fn next_message(&mut self) -> io::Result<bool> {
         loop {
             // Tolerate stray CRLFs between messages (RFC 9112 section 2.2).
             while self.buf.starts_with(b"\r\n") {
                 self.buf.drain(..2);
             }
-            if let Some(pos) = find(&self.buf, b"\r\n\r\n") {
-                return Ok(Some(self.buf.drain(..pos + 4).collect()));
+            if !self.buf.is_empty() {
+                return Ok(true);
+            }
+            match self.fill() {
+                Ok(0) => return Ok(false),
+                Ok(_) => {}
+                Err(err) if is_disconnect(&err) => return Ok(false),
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// Reads until `parse` finds a complete item at the start of the buffer
+    /// and tells its length; consumes and returns those bytes with the item.
+    fn read_parsed<T>(
+        &mut self,
+        mut parse: impl FnMut(&[u8]) -> io::Result<Option<(usize, T)>>,
+    ) -> io::Result<(Vec<u8>, T)> {
+        loop {
+            if let Some((len, item)) = parse(&self.buf)? {
+                return Ok((self.buf.drain(..len).collect(), item));
             }
             if self.buf.len() > MAX_HEAD {
                 return Err(invalid("message head too large"));
             }
-            match self.fill() {
-                Ok(0) if self.buf.is_empty() => return Ok(None),
-                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                Ok(_) => {}
-                Err(err) if self.buf.is_empty() && is_disconnect(&err) => return Ok(None),
-                Err(err) => return Err(err),
+            if self.fill()? == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
             }
         }
     }
@@ -372,44 +393,32 @@ impl<S: Read + Write> Wire<S> {
         Ok(self.buf.drain(..n).collect())
     }
 
-    /// Reads one CRLF-terminated line, including the CRLF.
-    pub fn read_line(&mut self) -> io::Result<Vec<u8>> {
-        loop {
-            if let Some(pos) = find(&self.buf, b"\r\n") {
-                return Ok(self.buf.drain(..pos + 2).collect());
-            }
-            if self.buf.len() > MAX_HEAD {
-                return Err(invalid("line too long"));
-            }
-            if self.fill()? == 0 {
-                return Err(io::ErrorKind::UnexpectedEof.into());
-            }
-        }
-    }
-
     /// Reads a chunked body; returns (decoded, raw bytes including framing
     /// and trailers).
     pub fn read_chunked(&mut self) -> io::Result<(Vec<u8>, Vec<u8>)> {
         let mut decoded = Vec::new();
         let mut raw = Vec::new();
         loop {
-            let line = self.read_line()?;
+            let (line, size) = self.read_parsed(|buf| match httparse::parse_chunk_size(buf) {
+                Ok(httparse::Status::Complete(found)) => Ok(Some(found)),
+                Ok(httparse::Status::Partial) => Ok(None),
+                Err(_) => Err(invalid("bad chunk size")),
+            })?;
             raw.extend_from_slice(&line);
-            let text = String::from_utf8_lossy(&line[..line.len() - 2]).into_owned();
-            let size_text = text.split(';').next().unwrap_or("").trim();
-            let size = usize::from_str_radix(size_text, 16)
-                .map_err(|_| invalid(format!("bad chunk size {size_text:?}")))?;
             if size == 0 {
-                // Trailer section ends with an empty line.
-                loop {
-                    let trailer = self.read_line()?;
-                    raw.extend_from_slice(&trailer);
-                    if trailer == b"\r\n" {
-                        return Ok((decoded, raw));
+                // The trailer section, ending with an empty line.
+                let (trailers, ()) = self.read_parsed(|buf| {
+                    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+                    match httparse::parse_headers(buf, &mut slots).map_err(malformed)? {
+                        httparse::Status::Complete((len, _)) => Ok(Some((len, ()))),
+                        httparse::Status::Partial => Ok(None),
                     }
-                }
+                })?;
+                raw.extend_from_slice(&trailers);
+                return Ok((decoded, raw));
             }
-            if decoded.len() + size > MAX_BODY {
+            let size = usize::try_from(size).map_err(|_| invalid("chunk too large"))?;
+            if decoded.len().saturating_add(size) > MAX_BODY {
                 return Err(invalid("chunked body too large"));
             }
             let data = self.read_n(size + 2)?;
@@ -437,23 +446,30 @@ impl<S: Read + Write> Wire<S> {
         Ok(std::mem::take(&mut self.buf))
     }
 
-    /// Reads one request. `on_expect_continue` is called with the stream when
-    /// the request carries `Expect: 100-continue`, before its body is read.
-    /// Returns `None` when the peer closed the connection cleanly.
-    pub fn read_request(
-        &mut self,
-        on_expect_continue: impl FnOnce(&mut S) -> io::Result<()>,
-    ) -> io::Result<Option<WireRequest>> {
-        let Some(head) = self.read_head()? else {
+    /// Reads one request, answering `Expect: 100-continue` with an interim
+    /// `100 Continue` before reading the body. Returns `None` when the peer
+    /// closed the connection cleanly.
+    pub fn read_request(&mut self) -> io::Result<Option<WireRequest>> {
+        if !self.next_message()? {
             return Ok(None);
-        };
-        let (start, headers) = parse_head(&head).ok_or_else(|| invalid("malformed head"))?;
-        let [method, target, version] = start;
-        if method.is_empty() || target.is_empty() || !version.starts_with("HTTP/1.") {
-            return Err(invalid("malformed request line"));
         }
+        let (head, (method, target, version, headers)) = self.read_parsed(|buf| {
+            let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut request = httparse::Request::new(&mut slots);
+            let httparse::Status::Complete(len) = request.parse(buf).map_err(malformed)? else {
+                return Ok(None);
+            };
+            let method = request.method.unwrap_or_default().to_string();
+            let target = request.path.unwrap_or_default().to_string();
+            let version = format!("HTTP/1.{}", request.version.unwrap_or_default());
+            Ok(Some((
+                len,
+                (method, target, version, owned(request.headers)),
+            )))
+        })?;
         if header(&headers, "expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
-            on_expect_continue(&mut self.stream)?;
+            self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+            self.stream.flush()?;
         }
         let (body, body_raw) = self.read_body(&headers, BodyKind::Request)?;
         let head_len = head.len();
@@ -468,6 +484,24 @@ impl<S: Read + Write> Wire<S> {
             raw,
             head_len,
         }))
+    }
+
+    /// Reads one response head: its bytes, the status code and the headers.
+    /// Returns `None` when the peer closed before answering.
+    pub fn read_response_head(&mut self) -> io::Result<Option<(Vec<u8>, u16, Headers)>> {
+        if !self.next_message()? {
+            return Ok(None);
+        }
+        let (head, (status, headers)) = self.read_parsed(|buf| {
+            let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut response = httparse::Response::new(&mut slots);
+            let httparse::Status::Complete(len) = response.parse(buf).map_err(malformed)? else {
+                return Ok(None);
+            };
+            let status = response.code.unwrap_or_default();
+            Ok(Some((len, (status, owned(response.headers)))))
+        })?;
+        Ok(Some((head, status, headers)))
     }
 
     /// Reads a message body framed by `headers`; returns (decoded, raw).
@@ -520,31 +554,22 @@ pub enum BodyKind {
     None,
 }
 
-/// Splits a message head into its three start-line parts and its headers.
-/// The third start-line part keeps embedded spaces (reason phrases).
-pub fn parse_head(head: &[u8]) -> Option<([String; 3], Headers)> {
-    let text = String::from_utf8_lossy(head);
-    let mut lines = text.split("\r\n");
-    let start = lines.next()?;
-    let mut parts = start.splitn(3, ' ');
-    let a = parts.next()?.to_string();
-    let b = parts.next()?.to_string();
-    let c = parts.next().unwrap_or("").to_string();
-    let mut headers = Vec::new();
-    for line in lines {
-        if line.is_empty() {
-            continue;
-        }
-        let (name, value) = line.split_once(':')?;
-        if name.is_empty() || name.contains([' ', '\t']) {
-            return None;
-        }
-        headers.push((
-            name.to_string(),
-            value.trim_matches([' ', '\t']).to_string(),
-        ));
-    }
-    Some(([a, b, c], headers))
+/// Header fields as owned pairs, values without surrounding blanks.
+fn owned(headers: &[httparse::Header<'_>]) -> Headers {
+    headers
+        .iter()
+        .map(|h| {
+            let value = String::from_utf8_lossy(h.value);
+            (
+                h.name.to_string(),
+                value.trim_matches([' ', '\t']).to_string(),
+            )
+        })
+        .collect()
+}
+
+fn malformed(err: httparse::Error) -> io::Error {
+    invalid(format!("malformed message head: {err}"))
 }
 
 /// First header called `name` (case-insensitive).
@@ -564,85 +589,13 @@ pub fn has_token(headers: &[(String, String)], name: &str, token: &str) -> bool 
         .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
-pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
 pub fn invalid(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.into())
 }
 
-/// Percent-decodes `s`; with `plus_as_space`, `+` becomes a space (query
-/// strings). Malformed escapes are kept literally.
-pub fn percent_decode(s: &str, plus_as_space: bool) -> Vec<u8> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len()
-                && bytes[i + 1].is_ascii_hexdigit()
-                && bytes[i + 2].is_ascii_hexdigit() =>
-            {
-                out.push((hex_value(bytes[i + 1]) << 4) | hex_value(bytes[i + 2]));
-                i += 3;
-                continue;
-            }
-            b'+' if plus_as_space => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    out
-}
-
-fn hex_value(digit: u8) -> u8 {
-    match digit {
-        b'0'..=b'9' => digit - b'0',
-        b'a'..=b'f' => digit - b'a' + 10,
-        b'A'..=b'F' => digit - b'A' + 10,
-        _ => 0,
-    }
-}
-
-/// Looks up `key` in the query part of `target` and percent-decodes it.
-pub fn query_param(target: &str, key: &str) -> Option<Vec<u8>> {
-    let query = target.split_once('?')?.1;
-    let query = query.split('#').next().unwrap_or("");
-    query.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (percent_decode(k, true) == key.as_bytes()).then(|| percent_decode(v, true))
-    })
-}
-
-/// Standard base64 (with padding).
-pub fn base64_encode(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// The `Proxy-Authorization`/`Authorization` value for HTTP Basic credentials.
 pub fn basic_auth_value(user: &str, password: &str) -> String {
-    format!(
-        "Basic {}",
-        base64_encode(format!("{user}:{password}").as_bytes())
-    )
+    format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))
 }
 
 /// True if `value` is a Basic credential equal to `expected` (as built by
@@ -699,100 +652,34 @@ pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
 
 /// Relays bytes both ways between `client` and `target` until both directions
 /// finish. `leftover` (bytes already read from the client) goes first.
-pub fn tunnel(client: TcpStream, leftover: &[u8], target: TcpStream, conn: &Conn) {
+pub fn tunnel(client: &TcpStream, leftover: &[u8], target: TcpStream, conn: &Conn) {
     let _tracked = conn.track(&target);
-    let (mut client_read, mut target_write) = match (client.try_clone(), target.try_clone()) {
-        (Ok(c), Ok(t)) => (c, t),
-        _ => {
-            conn.log("cannot clone sockets for tunnel");
-            return;
-        }
-    };
-    if let Err(err) = target_write.write_all(leftover) {
+    if let Err(err) = (&target).write_all(leftover) {
         conn.log(format_args!("tunnel write failed: {err}"));
         return;
     }
     thread::scope(|scope| {
-        scope.spawn(|| pump(&mut client_read, &mut target_write));
-        let (mut target_read, mut client_write) = (&target, &client);
-        pump(&mut target_read, &mut client_write);
+        scope.spawn(|| pump(client, &target));
+        pump(&target, client);
     });
 }
 
 /// Copies `from` → `to`; on EOF half-closes `to`, on error closes both.
-fn pump(from: &mut impl ReadShutdown, to: &mut impl ReadShutdown) {
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) => {
-                let _ = to.shutdown_stream(Shutdown::Write);
-                return;
-            }
-            Ok(n) => {
-                if to.write_all(&buf[..n]).is_err() {
-                    break;
-                }
-            }
-            Err(_) => break,
-        }
-    }
-    let _ = from.shutdown_stream(Shutdown::Both);
-    let _ = to.shutdown_stream(Shutdown::Both);
-}
-
-trait ReadShutdown: Read + Write {
-    fn shutdown_stream(&self, how: Shutdown) -> io::Result<()>;
-}
-
-impl ReadShutdown for TcpStream {
-    fn shutdown_stream(&self, how: Shutdown) -> io::Result<()> {
-        self.shutdown(how)
+fn pump(mut from: &TcpStream, mut to: &TcpStream) {
+    if io::copy(&mut from, &mut to).is_ok() {
+        let _ = to.shutdown(Shutdown::Write);
+    } else {
+        let _ = from.shutdown(Shutdown::Both);
+        let _ = to.shutdown(Shutdown::Both);
     }
 }
 
-impl ReadShutdown for &TcpStream {
-    fn shutdown_stream(&self, how: Shutdown) -> io::Result<()> {
-        self.shutdown(how)
-    }
-}
-
-/// Reason phrase for common status codes.
+/// The standard reason phrase for `status`.
 pub fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        100 => "Continue",
-        101 => "Switching Protocols",
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        204 => "No Content",
-        206 => "Partial Content",
-        301 => "Moved Permanently",
-        302 => "Found",
-        303 => "See Other",
-        304 => "Not Modified",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        407 => "Proxy Authentication Required",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        410 => "Gone",
-        413 => "Content Too Large",
-        415 => "Unsupported Media Type",
-        422 => "Unprocessable Content",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Status",
-    }
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|code| code.canonical_reason())
+        .unwrap_or("Status")
 }
 
 /// True for statuses whose responses never carry a body.

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::net::{self, Acceptor, BodyKind, Conn, Wire, WireRequest};
+use super::server::{serve_requests, write_reply, Reply};
 
 /// One request as the HTTP proxy received it.
 #[derive(Debug, Clone)]
@@ -86,98 +87,86 @@ impl HttpProxy {
     }
 }
 
-fn send_simple(stream: &mut TcpStream, status: u16, extra: &str, close: bool) -> io::Result<()> {
+/// Answers with `status` and a short text body of the proxy's own.
+fn send_simple(stream: &mut TcpStream, status: u16, close: bool, conn: &Conn) -> io::Result<()> {
     let body = format!("proxy: {}", net::reason_phrase(status));
-    let connection = if close { "Connection: close\r\n" } else { "" };
-    let response = format!(
-        "HTTP/1.1 {status} {}\r\n{extra}{connection}Content-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
-        net::reason_phrase(status),
-        body.len()
-    );
-    stream.write_all(response.as_bytes())?;
-    stream.flush()
+    let mut reply = Reply::new(status)
+        .with_header("Content-Type", "text/plain")
+        .with_body(body);
+    if status == 407 {
+        reply = reply.with_header("Proxy-Authenticate", r#"Basic realm="test-proxy""#);
+    }
+    write_reply(stream, "GET", &reply, !close, conn)
 }
 
 fn serve_http_proxy(stream: TcpStream, conn: &Conn, state: &HttpProxyState) {
     let mut wire = Wire::new(stream);
-    for _ in 0..net::MAX_REQUESTS_PER_CONNECTION {
-        if conn.stopping() {
-            break;
-        }
-        let request = match wire.read_request(|stream| {
-            stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-            stream.flush()
-        }) {
-            Ok(Some(request)) => request,
-            Ok(None) => break,
+    serve_requests(&mut wire, conn, |wire, request| {
+        proxy_request(wire, &request, conn, state)
+    });
+    let _ = wire.stream.shutdown(Shutdown::Write);
+}
+
+/// Records, checks and serves one proxy request; returns whether the client
+/// connection stays open for another.
+fn proxy_request(
+    wire: &mut Wire<TcpStream>,
+    request: &WireRequest,
+    conn: &Conn,
+    state: &HttpProxyState,
+) -> bool {
+    let proxy_authorization = request.header("proxy-authorization").map(str::to_string);
+    let authorized = state.expected_auth.as_deref().is_none_or(|expected| {
+        proxy_authorization
+            .as_deref()
+            .is_some_and(|value| net::basic_auth_matches(value, expected))
+    });
+    net::lock(&state.records).push(ProxyRecord {
+        method: request.method.clone(),
+        target: request.target.clone(),
+        proxy_authorization,
+        authorized,
+        headers: request.headers.clone(),
+        connection_id: conn.id,
+    });
+    let keep_alive = !request.wants_close();
+    if !authorized {
+        return send_simple(&mut wire.stream, 407, !keep_alive, conn).is_ok() && keep_alive;
+    }
+    if request.method.eq_ignore_ascii_case("CONNECT") {
+        let Some(addr) = net::split_host_port(&request.target, None)
+            .and_then(|(host, port)| net::resolve_loopback(&host, port))
+        else {
+            let _ = send_simple(&mut wire.stream, 403, true, conn);
+            return false;
+        };
+        let upstream = match net::connect(addr) {
+            Ok(upstream) => upstream,
             Err(err) => {
-                if !net::is_disconnect(&err) {
-                    conn.log(format_args!("bad proxy request: {err}"));
-                    let _ = send_simple(&mut wire.stream, 400, "", true);
-                }
-                break;
+                conn.log(format_args!("CONNECT {addr} failed: {err}"));
+                let _ = send_simple(&mut wire.stream, 502, true, conn);
+                return false;
             }
         };
-        let proxy_authorization = request.header("proxy-authorization").map(str::to_string);
-        let authorized = state.expected_auth.as_deref().is_none_or(|expected| {
-            proxy_authorization
-                .as_deref()
-                .is_some_and(|value| net::basic_auth_matches(value, expected))
-        });
-        net::lock(&state.records).push(ProxyRecord {
-            method: request.method.clone(),
-            target: request.target.clone(),
-            proxy_authorization,
-            authorized,
-            headers: request.headers.clone(),
-            connection_id: conn.id,
-        });
-        let keep_alive = !request.wants_close();
-        if !authorized {
-            let challenge = "Proxy-Authenticate: Basic realm=\"test-proxy\"\r\n";
-            if send_simple(&mut wire.stream, 407, challenge, !keep_alive).is_err() || !keep_alive {
-                break;
-            }
-            continue;
+        let established = wire
+            .stream
+            .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+            .and_then(|()| wire.stream.flush());
+        if established.is_ok() {
+            let leftover = wire.take_buffered();
+            net::tunnel(&wire.stream, &leftover, upstream, conn);
         }
-        if request.method.eq_ignore_ascii_case("CONNECT") {
-            let Some(addr) = net::split_host_port(&request.target, None)
-                .and_then(|(host, port)| net::resolve_loopback(&host, port))
-            else {
-                let _ = send_simple(&mut wire.stream, 403, "", true);
-                break;
-            };
-            let upstream = match net::connect(addr) {
-                Ok(upstream) => upstream,
-                Err(err) => {
-                    conn.log(format_args!("CONNECT {addr} failed: {err}"));
-                    let _ = send_simple(&mut wire.stream, 502, "", true);
-                    break;
-                }
-            };
-            let established = wire
-                .stream
-                .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
-                .and_then(|()| wire.stream.flush());
-            if established.is_err() {
-                break;
+        return false;
+    }
+    match forward(request, &mut wire.stream, conn) {
+        Ok(relayed) => relayed && keep_alive,
+        Err(err) => {
+            if !net::is_disconnect(&err) {
+                conn.log(format_args!("relay failed: {err}"));
             }
-            let (client, leftover) = wire.into_parts();
-            net::tunnel(client, &leftover, upstream, conn);
-            return;
-        }
-        match forward(&request, &mut wire.stream, conn) {
-            Ok(true) if keep_alive => {}
-            Ok(_) => break,
-            Err(err) => {
-                if !net::is_disconnect(&err) {
-                    conn.log(format_args!("relay failed: {err}"));
-                }
-                break;
-            }
+            false
         }
     }
-    let _ = wire.stream.shutdown(Shutdown::Write);
 }
 
 /// Forwards one absolute-form request and relays the answer. Returns whether
@@ -188,7 +177,7 @@ fn forward(request: &WireRequest, client: &mut TcpStream, conn: &Conn) -> io::Re
     let rest = match target.get(..7) {
         Some(scheme) if scheme.eq_ignore_ascii_case("http://") => &target[7..],
         _ => {
-            send_simple(client, 400, "", true)?;
+            send_simple(client, 400, true, conn)?;
             return Ok(false);
         }
     };
@@ -203,14 +192,14 @@ fn forward(request: &WireRequest, client: &mut TcpStream, conn: &Conn) -> io::Re
     let Some(addr) = net::split_host_port(authority, Some(80))
         .and_then(|(host, port)| net::resolve_loopback(&host, port))
     else {
-        send_simple(client, 403, "", true)?;
+        send_simple(client, 403, true, conn)?;
         return Ok(false);
     };
     let mut upstream = match net::connect(addr) {
         Ok(upstream) => upstream,
         Err(err) => {
             conn.log(format_args!("connect to {addr} failed: {err}"));
-            send_simple(client, 502, "", true)?;
+            send_simple(client, 502, true, conn)?;
             return Ok(false);
         }
     };
@@ -228,25 +217,17 @@ fn forward(request: &WireRequest, client: &mut TcpStream, conn: &Conn) -> io::Re
     out.extend_from_slice(&request.raw[request.head_len..]);
     if let Err(err) = upstream.write_all(&out).and_then(|()| upstream.flush()) {
         conn.log(format_args!("write to {addr} failed: {err}"));
-        send_simple(client, 502, "", true)?;
+        send_simple(client, 502, true, conn)?;
         return Ok(false);
     }
 
     let is_head = request.method.eq_ignore_ascii_case("HEAD");
     let mut upstream = Wire::new(upstream);
     for _ in 0..16 {
-        let head = match upstream.read_head() {
-            Ok(Some(head)) => head,
-            Ok(None) | Err(_) => {
-                send_simple(client, 502, "", true)?;
-                return Ok(false);
-            }
-        };
-        let Some((start, headers)) = net::parse_head(&head) else {
-            send_simple(client, 502, "", true)?;
+        let Ok(Some((head, status, headers))) = upstream.read_response_head() else {
+            send_simple(client, 502, true, conn)?;
             return Ok(false);
         };
-        let status: u16 = start[1].parse().unwrap_or(0);
         client.write_all(&head)?;
         if (100..200).contains(&status) && status != 101 {
             client.flush()?;
@@ -362,7 +343,7 @@ impl Socks5Proxy {
 
 fn serve_socks(mut stream: TcpStream, conn: &Conn, state: &SocksState) {
     match negotiate(&mut stream, conn, state) {
-        Ok(Some(upstream)) => net::tunnel(stream, &[], upstream, conn),
+        Ok(Some(upstream)) => net::tunnel(&stream, &[], upstream, conn),
         Ok(None) => {
             let _ = stream.shutdown(Shutdown::Write);
         }

@@ -9,9 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use percent_encoding::percent_decode_str;
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
+use socket2::SockRef;
 
-use super::net::{self, Acceptor, BodyKind, Conn, Wire};
+use super::net::{self, Acceptor, Conn, Wire, WireRequest};
 
 pub use super::net::closed_port;
 
@@ -29,6 +31,8 @@ pub struct Recorded {
     pub body: Vec<u8>,
     /// Request line + headers + body exactly as received on the wire.
     pub raw: Vec<u8>,
+    /// Length of the head (request line, headers, blank line) in `raw`.
+    pub head_len: usize,
     /// Connection number on this server (1, 2, … in accept order).
     pub connection_id: u64,
     /// True if the request arrived over TLS.
@@ -42,6 +46,23 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    fn new(request: WireRequest, connection_id: u64, peer: &PeerInfo) -> Self {
+        Recorded {
+            method: request.method,
+            target: request.target,
+            version: request.version,
+            headers: request.headers,
+            body: request.body,
+            raw: request.raw,
+            head_len: request.head_len,
+            connection_id,
+            tls: peer.tls,
+            client_cert_seen: peer.client_cert_seen,
+            client_cert_cn: peer.client_cert_cn.clone(),
+            received_at: Instant::now(),
+        }
+    }
+
     /// First header called `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         net::header(&self.headers, name)
@@ -63,7 +84,16 @@ impl Recorded {
 
     /// A percent-decoded query parameter (`+` decodes to a space), as lossy UTF-8.
     pub fn query(&self, key: &str) -> Option<String> {
-        net::query_param(&self.target, key).map(|v| String::from_utf8_lossy(&v).into_owned())
+        let decode = |s: &str| {
+            let s = s.replace('+', " ");
+            percent_decode_str(&s).decode_utf8_lossy().into_owned()
+        };
+        let query = self.target.split_once('?')?.1;
+        let query = query.split('#').next().unwrap_or("");
+        query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k) == key).then(|| decode(v))
+        })
     }
 
     /// The decoded body as lossy UTF-8.
@@ -73,8 +103,7 @@ impl Recorded {
 
     /// Request line and headers as received (lossy UTF-8), without the body.
     pub fn raw_head(&self) -> String {
-        let end = net::find(&self.raw, b"\r\n\r\n").map_or(self.raw.len(), |p| p + 4);
-        String::from_utf8_lossy(&self.raw[..end]).into_owned()
+        String::from_utf8_lossy(&self.raw[..self.head_len]).into_owned()
     }
 }
 
@@ -145,11 +174,6 @@ impl Reply {
             close: true,
             ..Reply::new(0)
         }
-    }
-
-    /// Closes the connection without sending anything.
-    pub fn hang_up() -> Self {
-        Reply::raw(Vec::new())
     }
 
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
@@ -438,14 +462,42 @@ fn serve(mut tcp: TcpStream, conn: &Conn, state: &State) {
 }
 
 fn serve_http<S: HttpStream>(mut wire: Wire<S>, conn: &Conn, state: &State, peer: &PeerInfo) {
+    serve_requests(&mut wire, conn, |wire, request| {
+        let keep_alive_requested = !request.wants_close();
+        let recorded = Recorded::new(request, conn.id, peer);
+        state.record(recorded.clone());
+        let reply = catch_unwind(AssertUnwindSafe(|| (state.handler)(&recorded)))
+            .unwrap_or_else(|_| Reply::text(500, "test handler panicked").with_close());
+        if !reply.delay_before.is_zero() && !conn.sleep(reply.delay_before) {
+            return false;
+        }
+        let keep_alive = keep_alive_requested && !reply.close && reply.raw.is_none();
+        if let Err(err) = write_reply(&mut wire.stream, &recorded.method, &reply, keep_alive, conn)
+        {
+            if !net::is_disconnect(&err) {
+                conn.log(format_args!("write failed: {err}"));
+            }
+            return false;
+        }
+        keep_alive
+    });
+    wire.stream.finish();
+}
+
+/// The request loop of the origin server and the HTTP proxy: reads the
+/// requests of one connection in turn and hands each to `handle`, until the
+/// peer closes, the server stops, `handle` returns false (close), or a
+/// request is malformed (answered with 400).
+pub(super) fn serve_requests<S: Read + Write>(
+    wire: &mut Wire<S>,
+    conn: &Conn,
+    mut handle: impl FnMut(&mut Wire<S>, WireRequest) -> bool,
+) {
     for _ in 0..net::MAX_REQUESTS_PER_CONNECTION {
         if conn.stopping() {
             break;
         }
-        let request = match wire.read_request(|stream| {
-            stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-            stream.flush()
-        }) {
+        let request = match wire.read_request() {
             Ok(Some(request)) => request,
             Ok(None) => break,
             Err(err) => {
@@ -457,42 +509,14 @@ fn serve_http<S: HttpStream>(mut wire: Wire<S>, conn: &Conn, state: &State, peer
                 break;
             }
         };
-        let keep_alive_requested = !request.wants_close();
-        let recorded = Recorded {
-            method: request.method,
-            target: request.target,
-            version: request.version,
-            headers: request.headers,
-            body: request.body,
-            raw: request.raw,
-            connection_id: conn.id,
-            tls: peer.tls,
-            client_cert_seen: peer.client_cert_seen,
-            client_cert_cn: peer.client_cert_cn.clone(),
-            received_at: Instant::now(),
-        };
-        state.record(recorded.clone());
-        let reply = catch_unwind(AssertUnwindSafe(|| (state.handler)(&recorded)))
-            .unwrap_or_else(|_| Reply::text(500, "test handler panicked").with_close());
-        if !reply.delay_before.is_zero() && !conn.sleep(reply.delay_before) {
-            break;
-        }
-        let keep_alive = keep_alive_requested && !reply.close && reply.raw.is_none();
-        if let Err(err) = write_reply(&mut wire.stream, &recorded.method, &reply, keep_alive, conn)
-        {
-            if !net::is_disconnect(&err) {
-                conn.log(format_args!("write failed: {err}"));
-            }
-            break;
-        }
-        if !keep_alive {
+        if !handle(wire, request) {
             break;
         }
     }
-    wire.stream.finish();
 }
 
-fn write_reply<S: Write>(
+/// Writes `reply` as the answer to a `method` request.
+pub(super) fn write_reply<S: Write>(
     stream: &mut S,
     method: &str,
     reply: &Reply,
@@ -562,9 +586,6 @@ pub const CHUNKED_TEXT: &str = "chunked hello";
 /// | `/json` | [`JSON_BODY`], `application/json; charset=utf-8` |
 /// | `/chunked` | [`CHUNKED_TEXT`] with `Transfer-Encoding: chunked` |
 /// | `/empty` | 204 |
-/// | `/basic-auth/{user}/{pass}` | 200 if `Authorization` matches, else 401 + `WWW-Authenticate` |
-/// | `/inspect` | JSON `{method,target,version,headers:[[n,v]…],body,body_len}` |
-/// | `/hangup` | closes the connection without answering |
 /// | anything else | 404 `not found` |
 pub fn default_routes(req: &Recorded) -> Reply {
     let path = req.path();
@@ -649,31 +670,6 @@ pub fn default_routes(req: &Recorded) -> Reply {
             .with_body(JSON_BODY),
         ("chunked", None) => Reply::text(200, CHUNKED_TEXT).chunked(5),
         ("empty", None) => Reply::new(204),
-        ("basic-auth", Some(creds)) => {
-            let (user, pass) = creds.split_once('/').unwrap_or((creds, ""));
-            let expected = net::basic_auth_value(user, pass);
-            if req
-                .header("authorization")
-                .is_some_and(|v| net::basic_auth_matches(v, &expected))
-            {
-                Reply::json(200, format!(r#"{{"authenticated":true,"user":"{user}"}}"#))
-            } else {
-                Reply::text(401, "unauthorized")
-                    .with_header("WWW-Authenticate", r#"Basic realm="test""#)
-            }
-        }
-        ("inspect", None) => {
-            let value = serde_json::json!({
-                "method": req.method,
-                "target": req.target,
-                "version": req.version,
-                "headers": req.headers,
-                "body": req.body_text(),
-                "body_len": req.body.len(),
-            });
-            Reply::json(200, value.to_string())
-        }
-        ("hangup", None) => Reply::hang_up(),
         _ => Reply::text(404, "not found"),
     }
 }
@@ -830,7 +826,7 @@ impl RawWriter<'_> {
     /// Makes closing the connection send a TCP RST (SO_LINGER with a zero
     /// timeout), as a server process that crashes mid-response does.
     pub fn reset_on_close(&mut self) -> io::Result<()> {
-        linger_zero(self.stream)
+        SockRef::from(&*self.stream).set_linger(Some(Duration::ZERO))
     }
 }
 
@@ -844,58 +840,6 @@ impl Write for RawWriter<'_> {
     fn flush(&mut self) -> io::Result<()> {
         self.stream.flush()
     }
-}
-
-#[cfg(target_os = "linux")]
-fn linger_zero(stream: &TcpStream) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    use std::os::raw::{c_int, c_void};
-    #[repr(C)]
-    struct Linger {
-        l_onoff: c_int,
-        l_linger: c_int,
-    }
-    extern "C" {
-        fn setsockopt(
-            fd: c_int,
-            level: c_int,
-            name: c_int,
-            value: *const c_void,
-            len: u32,
-        ) -> c_int;
-    }
-    // <asm-generic/socket.h>, the same on every Linux architecture Rust
-    // targets here.
-    const SOL_SOCKET: c_int = 1;
-    const SO_LINGER: c_int = 13;
-    let linger = Linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: a valid socket descriptor and a pointer to a live struct
-    // linger of the length passed.
-    let rc = unsafe {
-        setsockopt(
-            stream.as_raw_fd(),
-            SOL_SOCKET,
-            SO_LINGER,
-            (&linger as *const Linger).cast(),
-            std::mem::size_of::<Linger>() as u32,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn linger_zero(_stream: &TcpStream) -> io::Result<()> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "SO_LINGER is only set on Linux",
-    ))
 }
 
 type RawHandler = dyn Fn(&Recorded, &mut RawWriter<'_>) -> io::Result<()> + Send + Sync;
@@ -970,33 +914,15 @@ impl RawServer {
 }
 
 fn serve_raw(mut tcp: TcpStream, conn: &Conn, state: &RawState) {
-    let request = {
-        let mut wire = Wire::new(&mut tcp);
-        match wire.read_request(|stream| {
-            stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-            stream.flush()
-        }) {
-            Ok(Some(request)) => request,
-            Ok(None) => return,
-            Err(err) => {
-                conn.log(format_args!("bad request: {err}"));
-                return;
-            }
+    let request = match Wire::new(&mut tcp).read_request() {
+        Ok(Some(request)) => request,
+        Ok(None) => return,
+        Err(err) => {
+            conn.log(format_args!("bad request: {err}"));
+            return;
         }
     };
-    let recorded = Recorded {
-        method: request.method,
-        target: request.target,
-        version: request.version,
-        headers: request.headers,
-        body: request.body,
-        raw: request.raw,
-        connection_id: conn.id,
-        tls: false,
-        client_cert_seen: false,
-        client_cert_cn: None,
-        received_at: Instant::now(),
-    };
+    let recorded = Recorded::new(request, conn.id, &PeerInfo::default());
     net::lock(&state.requests).push(recorded.clone());
     let mut writer = RawWriter {
         stream: &mut tcp,
