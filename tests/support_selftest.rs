@@ -705,3 +705,23 @@ fn drop_does_not_hang_on_busy_connections() {
     drop(stall);
     assert!(started.elapsed() < Duration::from_secs(2));
 }
+
+#[test]
+fn only_32_bit_wines_own_crash_after_a_clean_exit_is_read_as_exit_0() {
+    use support::host::exit_code_of;
+    let clean = "> get Version\n= string \"0.1.0\"\n# abi errors: 0\n# exit 0";
+    assert_eq!(exit_code_of(true, None, Some(11), clean), Some(0));
+    assert_eq!(exit_code_of(true, Some(0), None, clean), Some(0));
+    // Any other signal, platform, exit status or an unfinished host counts.
+    assert_eq!(exit_code_of(true, None, Some(6), clean), None);
+    assert_eq!(exit_code_of(false, None, Some(11), clean), None);
+    assert_eq!(
+        exit_code_of(true, None, Some(11), "# abi errors: 0\n# exit 1"),
+        None
+    );
+    assert_eq!(
+        exit_code_of(true, None, Some(11), "> call PostJson\n"),
+        None
+    );
+    assert_eq!(exit_code_of(true, Some(1), None, clean), Some(1));
+}

@@ -877,6 +877,9 @@ int main(int argc, char **argv)
     command_source_close(src);
     connection_done();
     memory_done();
+    /* The last line: main is done; anything after it is process teardown
+     * (tests/support/host.rs reads it). */
+    out_line("# exit %d", status);
     output_done();
     host_platform_done();
     return status;
