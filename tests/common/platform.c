@@ -4,7 +4,7 @@
  * name, temporary directories, the resident memory size, and a UTF-8
  * argv/stdout on Windows.
  */
-#include "host.h"
+#include "common.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -33,22 +33,28 @@
 /* Mutex                                                                     */
 /* ------------------------------------------------------------------------ */
 
-struct host_mutex {
 #ifdef _WIN32
-    CRITICAL_SECTION cs;
-#else
-    pthread_mutex_t mutex;
-#endif
+struct host_mutex {
+    CRITICAL_SECTION native;
 };
+#define NATIVE_INIT(m) InitializeCriticalSection(m)
+#define NATIVE_DESTROY(m) DeleteCriticalSection(m)
+#define NATIVE_LOCK(m) EnterCriticalSection(m)
+#define NATIVE_UNLOCK(m) LeaveCriticalSection(m)
+#else
+struct host_mutex {
+    pthread_mutex_t native;
+};
+#define NATIVE_INIT(m) pthread_mutex_init((m), NULL)
+#define NATIVE_DESTROY(m) pthread_mutex_destroy(m)
+#define NATIVE_LOCK(m) pthread_mutex_lock(m)
+#define NATIVE_UNLOCK(m) pthread_mutex_unlock(m)
+#endif
 
 host_mutex *host_mutex_new(void)
 {
     host_mutex *m = xmalloc(sizeof *m);
-#ifdef _WIN32
-    InitializeCriticalSection(&m->cs);
-#else
-    pthread_mutex_init(&m->mutex, NULL);
-#endif
+    NATIVE_INIT(&m->native);
     return m;
 }
 
@@ -56,30 +62,18 @@ void host_mutex_free(host_mutex *m)
 {
     if (!m)
         return;
-#ifdef _WIN32
-    DeleteCriticalSection(&m->cs);
-#else
-    pthread_mutex_destroy(&m->mutex);
-#endif
+    NATIVE_DESTROY(&m->native);
     free(m);
 }
 
 void host_mutex_lock(host_mutex *m)
 {
-#ifdef _WIN32
-    EnterCriticalSection(&m->cs);
-#else
-    pthread_mutex_lock(&m->mutex);
-#endif
+    NATIVE_LOCK(&m->native);
 }
 
 void host_mutex_unlock(host_mutex *m)
 {
-#ifdef _WIN32
-    LeaveCriticalSection(&m->cs);
-#else
-    pthread_mutex_unlock(&m->mutex);
-#endif
+    NATIVE_UNLOCK(&m->native);
 }
 
 /* ------------------------------------------------------------------------ */
