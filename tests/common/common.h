@@ -73,24 +73,6 @@ host_generic_fn host_library_symbol(host_library *lib, const char *name);
 void host_library_close(host_library *lib);
 
 FILE *host_fopen(const char *utf8_path, const char *mode);
-/* Creates a new private directory under the system's temporary directory
- * ($TMPDIR or /tmp; GetTempPathW on Windows).  Returns its malloc'ed UTF-8
- * path (no trailing separator), or NULL with a malloc'ed message in *error. */
-char *host_make_temp_dir(const char *prefix, char **error);
-/* Remove a file / an empty directory by UTF-8 path; false on failure. */
-bool host_remove_file(const char *utf8_path);
-bool host_remove_dir(const char *utf8_path);
-/* Windows: removes the temporary directories (made with this prefix) of
- * host processes that are gone; call it before making this run's own.  A loaded DLL cannot be deleted, and an
- * add-in that pins itself stays loaded after FreeLibrary, so its run could
- * not remove its own.  Linux: nothing to do. */
-void host_sweep_temp_dirs(const char *prefix);
-/* The separator host_make_temp_dir's paths use. */
-#ifdef _WIN32
-#define HOST_PATH_SEP '\\'
-#else
-#define HOST_PATH_SEP '/'
-#endif
 void host_sleep_seconds(double seconds);
 /* The process's resident memory in KiB: VmRSS from /proc/self/status on
  * Linux, the working set on Windows; -1 when it cannot be read. */
