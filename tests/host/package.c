@@ -77,13 +77,16 @@ static bool ascii_equal_nocase(const char *a, const char *b)
 /* Running unzip                                                             */
 /* ------------------------------------------------------------------------ */
 
-/* What unzip printed, on one line, for an error message. */
+/* The first sentence of what unzip printed, on one line, for an error
+ * message (unzip explains a missing central directory in five lines). */
 static char *one_line(const strbuf *out)
 {
     strbuf sb = {0};
-    for (size_t i = 0; i < out->len && sb.len < 400; i++) {
+    for (size_t i = 0; i < out->len && sb.len < 300; i++) {
         char c = out->data[i];
         bool space = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+        if (space && sb.len > 0 && sb.data[sb.len - 1] == '.')
+            break;
         if (!space)
             sb_putc(&sb, c);
         else if (sb.len > 0 && sb.data[sb.len - 1] != ' ')
