@@ -121,7 +121,8 @@ check_windows x86_64-w64-mingw32-objdump "$lib_win64" || die "Windows x86_64 lib
 check_windows i686-w64-mingw32-objdump "$lib_win32" || die "Windows x86 library failed its checks"
 
 # The C hosts and the receiver used to prove the package.
-cc -std=c11 -O2 -Wall -Wextra -Werror -o "$check/webhook1c-host" tests/host/*.c -ldl -lpthread
+host_sources=(tests/common/*.c tests/host/*.c)
+cc -std=c11 -O2 -Wall -Wextra -Werror -o "$check/webhook1c-host" "${host_sources[@]}" -ldl -lpthread
 cc -std=c11 -O2 -Wall -Wextra -Werror -o "$check/webhook1c-receiver" tests/receiver/receiver.c
 
 # Sends one webhook through HOST loading LIBRARY_OR_ZIP; prints both sides.
@@ -152,7 +153,7 @@ prove() { # label host library_or_zip
 linux32_ok=no
 if check_linux "$lib_linux32"; then
     if zigcc -target x86-linux-gnu.$GLIBC -std=c11 -O2 -Wall -Wextra -Werror \
-        -o "$check/webhook1c-host-i386" tests/host/*.c -ldl -lpthread \
+        -o "$check/webhook1c-host-i386" "${host_sources[@]}" -ldl -lpthread \
         && prove linux-i386 "$check/webhook1c-host-i386" "$lib_linux32"; then
         linux32_ok=yes
     fi

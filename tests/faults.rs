@@ -119,27 +119,7 @@ fn plain_host() -> Option<&'static Path> {
         if std::env::var_os("WEBHOOK1C_HOST_CMD").is_some() {
             return None;
         }
-        let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c-host");
-        std::fs::create_dir_all(&out_dir).expect("create c-host dir");
-        let out = out_dir.join("webhook1c-host-plain");
-        let tmp = out_dir.join(format!("webhook1c-host-plain-{}.tmp", std::process::id()));
-        let mut sources: Vec<PathBuf> = std::fs::read_dir(crate_dir.join("tests/host"))
-            .expect("tests/host")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "c"))
-            .collect();
-        sources.sort();
-        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-        let status = Command::new(&cc)
-            .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-O2", "-o"])
-            .arg(&tmp)
-            .args(&sources)
-            .args(["-ldl", "-lpthread"])
-            .status()
-            .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
-        assert!(status.success(), "the plain C host did not compile");
-        std::fs::rename(&tmp, &out).expect("rename the plain host");
+        let out = host::compile_c("host", "webhook1c-host-plain", &["-O2"]);
         Some(out)
     })
     .as_deref()

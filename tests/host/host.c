@@ -29,6 +29,8 @@
 #define CAPABILITIES eAppCapabilities3
 #define ELLIPSIS "\xE2\x80\xA6"
 
+const char program_name[] = "webhook1c-host";
+
 typedef struct session {
     const char *library_path;
     bool russian;
@@ -39,6 +41,7 @@ typedef struct session {
     SetPlatformCapabilitiesFn set_platform_capabilities;
     GetAttachTypeFn get_attach_type;
     IComponentBase *obj;
+    connection *conn;
 } session;
 
 /* A command returns CONTINUE, or the exit status that ends the session. */
@@ -77,13 +80,7 @@ static WCHAR_T *copy_addin_name(const WCHAR_T *s, const char *what, size_t *unit
 /* Host-malloc'ed UTF-8 for printing a name ("(null)" for NULL). */
 static char *utf8_of(const WCHAR_T *s, size_t units)
 {
-    strbuf sb = {0};
-    if (s)
-        sb_append_utf16(&sb, s, units);
-    else
-        sb_puts(&sb, "(null)");
-    sb_reserve(&sb, 0);
-    return sb.data;
+    return s ? utf8_from_utf16(s, units) : xstrdup("(null)");
 }
 
 /* Frees a name the add-in allocated for the host, as 1C does. */
@@ -250,7 +247,7 @@ static bool create_object(session *s)
     bool mem_ok = ADDIN_CALL(p, initDone, setMemManager, memory_manager());
     if (!mem_ok)
         abi_error("setMemManager returned false");
-    bool init_ok = ADDIN_CALL(p, initDone, Init, connection_object());
+    bool init_ok = ADDIN_CALL(p, initDone, Init, connection_interface(s->conn));
     if (!init_ok)
         abi_error("Init returned false");
     if (!mem_ok || !init_ok)
@@ -348,9 +345,9 @@ static int cmd_get(session *s, const command *c)
     }
     tVariant v;
     memset(&v, 0, sizeof v);
-    exc_begin();
+    unsigned long mark = connection_exceptions(s->conn);
     bool ok = ADDIN_CALL(s->obj, langExt, GetPropVal, i, &v);
-    if (!exc_report(ok, exc_end()))
+    if (!exc_report(s->conn, mark, ok))
         print_value("= ", &v);
     value_free(&v);     /* the add-in allocated it for us */
     return CONTINUE;
@@ -376,9 +373,9 @@ static int cmd_set(session *s, const command *c)
         free(error);
         return CONTINUE;
     }
-    exc_begin();
+    unsigned long mark = connection_exceptions(s->conn);
     bool ok = ADDIN_CALL(s->obj, langExt, SetPropVal, i, &v);
-    if (!exc_report(ok, exc_end()))
+    if (!exc_report(s->conn, mark, ok))
         out_line("= ok");
     value_free(&v);     /* whatever buffer the variant holds now */
     return CONTINUE;
@@ -446,10 +443,10 @@ static int cmd_call(session *s, const command *c)
     bool has_ret = ADDIN_CALL(s->obj, langExt, HasRetVal, m);
     tVariant ret;
     memset(&ret, 0, sizeof ret);
-    exc_begin();
+    unsigned long mark = connection_exceptions(s->conn);
     bool ok = has_ret ? ADDIN_CALL(s->obj, langExt, CallAsFunc, m, &ret, params, n)
                       : ADDIN_CALL(s->obj, langExt, CallAsProc, m, params, n);
-    if (!exc_report(ok, exc_end())) {
+    if (!exc_report(s->conn, mark, ok)) {
         if (has_ret)
             print_value("= ", &ret);
         else
@@ -855,9 +852,10 @@ int main(int argc, char **argv)
         return status;
     }
 
-    connection_init(o.app_type);
+    connection_set_application(o.app_type);
     session s;
     memset(&s, 0, sizeof s);
+    s.conn = connection_new();
     s.library_path = o.library;
     s.russian = o.russian;
 
@@ -875,7 +873,7 @@ int main(int argc, char **argv)
     package_cleanup();
 
     command_source_close(src);
-    connection_done();
+    connection_free(s.conn);
     memory_done();
     /* The last line: main is done; anything after it is process teardown
      * (tests/support/host.rs reads it). */

@@ -1,7 +1,9 @@
 /*
  * output.c: every line the host prints goes through here, under one lock,
  * because AddError and ExternalEvent may arrive from the add-in's own
- * threads while the main thread is printing.
+ * threads while the main thread is printing.  That includes what the
+ * connection passes on (on_add_error, on_external_event, on_msgbox) and
+ * the list of blocks leaked at exit.
  */
 #include "host.h"
 
@@ -12,10 +14,6 @@ static host_mutex *out_lock;
 static long abi_errors;
 static long command_errors;
 
-/* Exception tracking (see exc_begin). */
-static bool exc_seen;
-static char *exc_descr;
-
 void output_init(void)
 {
     out_lock = host_mutex_new();
@@ -23,8 +21,6 @@ void output_init(void)
 
 void output_done(void)
 {
-    free(exc_descr);
-    exc_descr = NULL;
     host_mutex_free(out_lock);
     out_lock = NULL;
 }
@@ -99,38 +95,9 @@ long command_error_count(void)
     return n;
 }
 
-void exc_begin(void)
+bool exc_report(connection *conn, unsigned long mark, bool ok)
 {
-    host_mutex_lock(out_lock);
-    exc_seen = false;
-    free(exc_descr);
-    exc_descr = NULL;
-    host_mutex_unlock(out_lock);
-}
-
-void exc_note_error(const char *descr_utf8)
-{
-    char *copy = xstrndup(descr_utf8, strlen(descr_utf8));
-    host_mutex_lock(out_lock);
-    exc_seen = true;
-    free(exc_descr);
-    exc_descr = copy;
-    host_mutex_unlock(out_lock);
-}
-
-char *exc_end(void)
-{
-    host_mutex_lock(out_lock);
-    char *d = exc_seen ? exc_descr : NULL;
-    if (exc_seen)
-        exc_descr = NULL;
-    exc_seen = false;
-    host_mutex_unlock(out_lock);
-    return d;
-}
-
-bool exc_report(bool ok, char *descr)
-{
+    char *descr = connection_exception_since(conn, mark);
     bool raised = !ok || descr != NULL;
     if (descr) {
         out_line("! %s", descr);
@@ -142,4 +109,74 @@ bool exc_report(bool ok, char *descr)
     }
     free(descr);
     return raised;
+}
+
+/* ------------------------------------------------------------------------ */
+/* What the add-in sends through the connection                             */
+/* ------------------------------------------------------------------------ */
+
+void on_add_error(connection *c, unsigned short wcode, const WCHAR_T *source,
+                  const WCHAR_T *descr, long scode)
+{
+    (void)c;
+    strbuf line = {0};
+    sb_printf(&line, "wcode=%u scode=%ld source=", (unsigned)wcode, scode);
+    sb_append_quoted_utf16z(&line, source);
+    sb_puts(&line, " descr=");
+    sb_append_quoted_utf16z(&line, descr);
+    out_line_sb("# AddError ", &line);
+    sb_free(&line);
+}
+
+void on_external_event(connection *c, const WCHAR_T *source, const WCHAR_T *message,
+                       const WCHAR_T *data)
+{
+    (void)c;
+    strbuf line = {0};
+    sb_append_quoted_utf16z(&line, source);
+    sb_putc(&line, ' ');
+    sb_append_quoted_utf16z(&line, message);
+    sb_putc(&line, ' ');
+    sb_append_quoted_utf16z(&line, data);
+    out_line_sb("* event ", &line);
+    sb_free(&line);
+}
+
+void on_msgbox(const char *kind, const WCHAR_T *text)
+{
+    strbuf line = {0};
+    sb_printf(&line, "* msgbox %s ", kind);
+    sb_append_quoted_utf16z(&line, text);
+    out_line_sb("", &line);
+    sb_free(&line);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Leaks                                                                     */
+/* ------------------------------------------------------------------------ */
+
+#define LEAKS_LISTED 20
+
+static void list_leak(const void *p, size_t size, void *ctx)
+{
+    size_t *count = ctx;
+    if ((*count)++ >= LEAKS_LISTED)
+        return;
+    /* A short hex preview usually identifies the leaked value. */
+    strbuf sb = {0};
+    size_t show = size < 32 ? size : 32;
+    const unsigned char *b = p;
+    for (size_t k = 0; k < show; k++)
+        sb_printf(&sb, "%02x", b[k]);
+    out_line("# leaked block: %llu bytes: %s%s", (unsigned long long)size, sb_str(&sb),
+             show < size ? "..." : "");
+    sb_free(&sb);
+}
+
+void memory_report_and_release_live(void)
+{
+    size_t count = 0;
+    memory_release_live(list_leak, &count);
+    if (count > LEAKS_LISTED)
+        out_line("# leaked blocks not listed: %llu", (unsigned long long)(count - LEAKS_LISTED));
 }

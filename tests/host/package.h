@@ -35,10 +35,11 @@ void manifest_free(manifest *m);
 /* True for a LIBRARY argument that names a package (ends in .zip, any case). */
 bool package_path_is_zip(const char *path);
 
-/* Reads the package, picks the component for this host's platform, extracts
- * it into a fresh temporary directory and prints the "# package:" line.
- * Returns the UTF-8 path of the extracted library (owned by package.c, valid
- * until package_cleanup), or NULL with a malloc'ed message in *error. */
+/* Reads the package (with the unzip program), picks the component for this
+ * host's platform, extracts it into a fresh temporary directory and prints
+ * the "# package:" line.  Returns the path of the extracted library (owned
+ * by package.c, valid until package_cleanup), or NULL with a malloc'ed
+ * one-line message in *error.  The Windows build refuses every package. */
 const char *package_extract(const char *zip_path, char **error);
 
 /* Removes the extracted file and its directory (call after the library is

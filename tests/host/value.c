@@ -17,21 +17,17 @@
 /* Small helpers                                                             */
 /* ------------------------------------------------------------------------ */
 
-static char *error_text(const char *fmt, ...) HOST_PRINTF(1, 2);
-static char *error_text(const char *fmt, ...)
+#define FNV1A64_INIT 0xcbf29ce484222325ULL
+
+static uint64_t fnv1a64(const void *data, size_t len, uint64_t seed)
 {
-    strbuf sb = {0};
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        n = 0;
-    sb_reserve(&sb, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(sb.data, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return sb.data;
+    const unsigned char *p = data;
+    uint64_t h = seed;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
 }
 
 static bool has_prefix(const char *s, size_t len, const char *prefix)
@@ -108,12 +104,12 @@ static WCHAR_T *make_string(tVariant *v, uint64_t units, char **error)
      * Windows). */
     uint64_t bytes = (units + 1) * sizeof(WCHAR_T);
     if (units > UINT32_MAX || bytes > (uint64_t)ULONG_MAX || bytes > (uint64_t)SIZE_MAX) {
-        *error = error_text("string of %llu code units is too long", (unsigned long long)units);
+        *error = xprintf("string of %llu code units is too long", (unsigned long long)units);
         return NULL;
     }
     WCHAR_T *buf = mm_alloc((size_t)bytes);
     if (!buf) {
-        *error = error_text("cannot allocate %llu bytes", (unsigned long long)bytes);
+        *error = xprintf("cannot allocate %llu bytes", (unsigned long long)bytes);
         return NULL;
     }
     buf[units] = 0;
@@ -127,14 +123,14 @@ static WCHAR_T *make_string(tVariant *v, uint64_t units, char **error)
 static char *make_blob(tVariant *v, uint64_t n, char **error)
 {
     if (n > UINT32_MAX || n > (uint64_t)ULONG_MAX || n > (uint64_t)SIZE_MAX) {
-        *error = error_text("binary of %llu bytes is too long", (unsigned long long)n);
+        *error = xprintf("binary of %llu bytes is too long", (unsigned long long)n);
         return NULL;
     }
     char *buf = NULL;
     if (n > 0) {
         buf = mm_alloc((size_t)n);
         if (!buf) {
-            *error = error_text("cannot allocate %llu bytes", (unsigned long long)n);
+            *error = xprintf("cannot allocate %llu bytes", (unsigned long long)n);
             return NULL;
         }
     }
@@ -169,7 +165,7 @@ static bool decode_quoted(const char *tok, size_t len, WCHAR_T *out, size_t *uni
         char c = tok[i];
         if (c == '"') {
             if (i != len - 1) {
-                *error = error_text("text after the closing quote");
+                *error = xprintf("text after the closing quote");
                 return false;
             }
             *units = n;
@@ -195,14 +191,14 @@ static bool decode_quoted(const char *tok, size_t len, WCHAR_T *out, size_t *uni
         case 't': unit = '\t'; break;
         case 'u': {
             if (i + 6 > len) {
-                *error = error_text("\\u needs 4 hex digits");
+                *error = xprintf("\\u needs 4 hex digits");
                 return false;
             }
             unsigned u = 0;
             for (size_t k = 0; k < 4; k++) {
                 int h = hex_digit(tok[i + 2 + k]);
                 if (h < 0) {
-                    *error = error_text("\\u needs 4 hex digits");
+                    *error = xprintf("\\u needs 4 hex digits");
                     return false;
                 }
                 u = u * 16 + (unsigned)h;
@@ -212,7 +208,7 @@ static bool decode_quoted(const char *tok, size_t len, WCHAR_T *out, size_t *uni
             break;
         }
         default:
-            *error = error_text("unknown escape \\%c", e);
+            *error = xprintf("unknown escape \\%c", e);
             return false;
         }
         if (out)
@@ -220,7 +216,7 @@ static bool decode_quoted(const char *tok, size_t len, WCHAR_T *out, size_t *uni
         n++;
         i += 2;
     }
-    *error = error_text("unterminated string");
+    *error = xprintf("unterminated string");
     return false;
 }
 
@@ -345,7 +341,7 @@ static bool date_value(const char *s, size_t len, tVariant *v, char **error)
                  parse_fixed_digits(s + 17, 2, &se);
     if (!shape || mo < 1 || mo > 12 || d < 1 || (unsigned)d > days_in_month[mo - 1] || h > 23 ||
         mi > 59 || se > 59) {
-        *error = error_text("a date must look like date:2024-01-31T23:59:59");
+        *error = xprintf("a date must look like date:2024-01-31T23:59:59");
         return false;
     }
     long long days = days_from_civil(y, (unsigned)mo, (unsigned)d);
@@ -353,7 +349,7 @@ static bool date_value(const char *s, size_t len, tVariant *v, char **error)
     unsigned check_m, check_d;
     civil_from_days(days, &check_y, &check_m, &check_d);
     if (check_m != (unsigned)mo || check_d != (unsigned)d) {
-        *error = error_text("no such day: %.10s", s);   /* e.g. 2023-02-29 */
+        *error = xprintf("no such day: %.10s", s);   /* e.g. 2023-02-29 */
         return false;
     }
     struct tm *t = &v->tmVal;
@@ -373,12 +369,12 @@ static bool date_value(const char *s, size_t len, tVariant *v, char **error)
 static bool hex_value(const char *s, size_t len, tVariant *v, char **error)
 {
     if (len % 2 != 0) {
-        *error = error_text("hex: needs an even number of hex digits");
+        *error = xprintf("hex: needs an even number of hex digits");
         return false;
     }
     for (size_t i = 0; i < len; i++) {
         if (hex_digit(s[i]) < 0) {
-            *error = error_text("hex: contains a non-hex character");
+            *error = xprintf("hex: contains a non-hex character");
             return false;
         }
     }
@@ -418,7 +414,7 @@ static bool repeat_value(const char *s, size_t len, tVariant *v, char **error)
     uint64_t n;
     if (!colon || !parse_count(s, (size_t)(colon - s), &n) || (size_t)(s + len - colon) != 2 ||
         (unsigned char)colon[1] >= 0x80) {
-        *error = error_text("repeat: must look like repeat:1000:a (one ASCII character)");
+        *error = xprintf("repeat: must look like repeat:1000:a (one ASCII character)");
         return false;
     }
     WCHAR_T *buf = make_string(v, n, error);
@@ -433,7 +429,7 @@ static bool zeros_value(const char *s, size_t len, tVariant *v, char **error)
 {
     uint64_t n;
     if (!parse_count(s, len, &n)) {
-        *error = error_text("zeros: must look like zeros:1024");
+        *error = xprintf("zeros: must look like zeros:1024");
         return false;
     }
     char *buf = make_blob(v, n, error);
@@ -481,7 +477,7 @@ bool value_from_token(const char *tok, size_t len, tVariant *v, char **error)
     if (!ok) {
         value_free(v);
         if (!*error)
-            *error = error_text("bad value");
+            *error = xprintf("bad value");
     }
     return ok;
 }

@@ -5,7 +5,6 @@
  */
 #include "load.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -17,20 +16,6 @@
 /* ------------------------------------------------------------------------ */
 /* The library                                                               */
 /* ------------------------------------------------------------------------ */
-
-static void *symbol(void *handle, const char *name)
-{
-    return dlsym(handle, name);
-}
-
-/* ISO C has no conversion from void* to a function pointer; POSIX
- * guarantees the representation is the same, so copy the bits. */
-#define LOAD_SYMBOL(lib, field, name)                                      \
-    do {                                                                   \
-        void *p_ = symbol((lib)->handle, name);                            \
-        _Static_assert(sizeof p_ == sizeof (lib)->field, "pointer sizes"); \
-        memcpy(&(lib)->field, &p_, sizeof (lib)->field);                   \
-    } while (0)
 
 static bool list_has_client(const WCHAR_T *list)
 {
@@ -52,20 +37,20 @@ static bool list_has_client(const WCHAR_T *list)
 bool addin_load(addin_library *lib, const char *path)
 {
     memset(lib, 0, sizeof *lib);
-    /* A bare file name would make dlopen search the system paths. */
-    char *full = strchr(path, '/') ? xstrdup(path) : xprintf("./%s", path);
-    lib->handle = dlopen(full, RTLD_NOW | RTLD_LOCAL);
-    free(full);
+    char *error;
+    lib->handle = host_library_open(path, &error);
     if (!lib->handle) {
-        const char *msg = dlerror();
-        report("cannot load %s: %s", path, msg ? msg : "dlopen failed");
+        report("cannot load %s: %s", path, error);
+        free(error);
         return false;
     }
-    LOAD_SYMBOL(lib, get_class_names, "GetClassNames");
-    LOAD_SYMBOL(lib, get_class_object, "GetClassObject");
-    LOAD_SYMBOL(lib, destroy_object, "DestroyObject");
-    LOAD_SYMBOL(lib, set_platform_capabilities, "SetPlatformCapabilities");
-    LOAD_SYMBOL(lib, get_attach_type, "GetAttachType");
+    host_library *h = lib->handle;
+    lib->get_class_names = (GetClassNamesFn)host_library_symbol(h, "GetClassNames");
+    lib->get_class_object = (GetClassObjectFn)host_library_symbol(h, "GetClassObject");
+    lib->destroy_object = (DestroyObjectFn)host_library_symbol(h, "DestroyObject");
+    lib->set_platform_capabilities =
+        (SetPlatformCapabilitiesFn)host_library_symbol(h, "SetPlatformCapabilities");
+    lib->get_attach_type = (GetAttachTypeFn)host_library_symbol(h, "GetAttachType");
     if (!lib->get_class_names || !lib->get_class_object || !lib->destroy_object ||
         !lib->set_platform_capabilities || !lib->get_attach_type) {
         report("%s does not export all five Native API functions", path);
@@ -89,8 +74,7 @@ bool addin_load(addin_library *lib, const char *path)
 
 void addin_unload(addin_library *lib)
 {
-    if (lib->handle)
-        dlclose(lib->handle);
+    host_library_close(lib->handle);
     memset(lib, 0, sizeof *lib);
 }
 
@@ -120,7 +104,7 @@ bool parse_setting(const char *arg, prop_setting *s)
     if (!eq || eq == arg)
         return false;
     s->text = xstrdup(arg);
-    s->name = utf16_dup(arg, (size_t)(eq - arg), NULL);
+    s->name = utf16_from_utf8(arg, (size_t)(eq - arg), NULL);
     const char *value = eq + 1;
     if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0) {
         s->value.bVal = strcmp(value, "true") == 0;
@@ -149,7 +133,7 @@ bool parse_setting(const char *arg, prop_setting *s)
     }
     if (strncmp(value, "string:", 7) == 0)
         value += 7;
-    s->string = utf16_dup(value, strlen(value), &s->string_units);
+    s->string = utf16_from_utf8(value, strlen(value), &s->string_units);
     s->value.vt = VTYPE_PWSTR;
     return true;
 }
@@ -225,8 +209,8 @@ static bool set_prop(addin_object *o, const prop_setting *s)
     bool ok = ADDIN_CALL(o->obj, langExt, SetPropVal, i, &v);
     value_free(&v);
     if (!ok) {
-        char *why = connection_last_exception(o->conn);
-        if (connection_exceptions(o->conn) == before)
+        char *why = connection_exception_since(o->conn, before);
+        if (!why)
             abi_error("SetPropVal(%s) returned false without AddError", s->text);
         report("--set %s: %s", s->text, why ? why : "SetPropVal returned false");
         free(why);
@@ -331,7 +315,7 @@ static char *error_text(addin_object *o)
     char *text;
     if (get_prop(o, u"ErrorText", &v) && v.vt == VTYPE_PWSTR &&
         (v.pwstrVal || v.wstrLen == 0))
-        text = utf8_dup(v.pwstrVal ? v.pwstrVal : u"", v.wstrLen);
+        text = utf8_from_utf16(v.pwstrVal ? v.pwstrVal : u"", v.wstrLen);
     else
         text = xstrdup("(ErrorText unreadable)");
     value_free(&v);
@@ -391,7 +375,8 @@ call_outcome addin_post_json(addin_object *o, const call_plan *plan, bool descri
     memset(&ret, 0, sizeof ret);
     unsigned long before = connection_exceptions(o->conn);
     bool ok = ADDIN_CALL(obj, langExt, CallAsFunc, m, &ret, params, 3);
-    bool raised = connection_exceptions(o->conn) != before;
+    char *exc = connection_exception_since(o->conn, before);
+    bool raised = exc != NULL;
 
     call_outcome outcome = CALL_FAILED;
     if (ok) {
@@ -416,13 +401,12 @@ call_outcome addin_post_json(addin_object *o, const call_plan *plan, bool descri
         if (ret.vt != VTYPE_EMPTY)
             abi_error("PostJson failed but set a return value (vt=%u)", (unsigned)ret.vt);
         if (describe) {
-            char *exc = connection_last_exception(o->conn);
             char *text = error_text(o);
             *why = xprintf("exception: %s; ErrorText: %s", exc ? exc : "(none)", text);
-            free(exc);
             free(text);
         }
     }
+    free(exc);
     value_free(&ret);
     for (int i = 0; i < 3; i++)
         value_free(&params[i]);

@@ -1,100 +1,30 @@
 /*
  * load.h: webhook1c-load, a multi-threaded stand-in for the 1C host used for
- * load, memory and cold-start measurements.  Unlike the single-threaded test
- * host in tests/host/, every host object here may be used from several
- * threads at once: the memory manager keeps its ledger under sharded locks
- * and each add-in object gets a connection of its own.
+ * load, memory and cold-start measurements.  Unlike the test host in
+ * tests/host/, which drives one object from its main thread, it drives
+ * objects from many threads at once, each with a connection of its own.
  *
- * The ABI types come from tests/host/addin_host.h.
+ * The ABI types, the memory manager and the connection come from
+ * tests/common/, shared with the test host.
  */
 #ifndef WEBHOOK1C_LOAD_H
 #define WEBHOOK1C_LOAD_H
 
-/* clock_gettime, dlopen and pthreads under -std=c11. */
-#ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L
-#endif
+#include "../common/common.h"
 
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
+/* ---- report.c: stderr, the ABI error count, the connection's messages ---- */
 
-#include "../host/addin_host.h"
-
-#if defined(__GNUC__)
-#define LOAD_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
-#else
-#define LOAD_PRINTF(fmt_index, first_arg)
-#endif
-
-/* ---- util.c --------------------------------------------------------------- */
-
-void *xmalloc(size_t n);
-void *xcalloc(size_t count, size_t size);
-char *xstrdup(const char *s);
-/* Host-malloc'ed copy of a formatted string. */
-char *xprintf(const char *fmt, ...) LOAD_PRINTF(1, 2);
-
-/* UTF-8 -> UTF-16 (malformed bytes become U+FFFD).  With out == NULL only
- * counts the code units. */
-size_t utf8_to_utf16(const char *s, size_t len, WCHAR_T *out);
-/* malloc'ed NUL-terminated UTF-16 copy of a UTF-8 string. */
-WCHAR_T *utf16_dup(const char *s, size_t len, size_t *units);
-/* malloc'ed UTF-8 copy of `units` UTF-16 code units (unpaired surrogates
- * become U+FFFD). */
-char *utf8_dup(const WCHAR_T *s, size_t units);
-/* Length of a NUL-terminated UTF-16 string, at most `max` units; *terminated
- * tells whether the NUL was found. */
-size_t utf16_len_bounded(const WCHAR_T *s, size_t max, bool *terminated);
-
-bool read_file(const char *path, char **data, size_t *len, char **error);
 /* Seconds on CLOCK_MONOTONIC. */
 double now_seconds(void);
-/* VmRSS of this process in kB (Linux), or -1. */
-long rss_kb(void);
-
 /* Error lines on stderr, one at a time (threads print too). */
-void report(const char *fmt, ...) LOAD_PRINTF(1, 2);
-/* A contract violation by the add-in: reported and counted; the run then
- * exits 1. */
-void abi_error(const char *fmt, ...) LOAD_PRINTF(1, 2);
+void report(const char *fmt, ...) HOST_PRINTF(1, 2);
+/* abi_error (common.h) is reported and counted; the run then exits 1. */
 long abi_error_count(void);
-void util_init(void);
-
-/* ---- memory.c: the thread-safe tracking IMemoryManager ------------------ */
-
-IMemoryManager *memory_manager(void);
-void *mm_alloc(size_t n);
-/* FreeMemory's checks: NULL is fine, a pointer that AllocMemory did not
- * return (or that was freed already) is a foreign free. */
-void mm_free(void **p);
-/* Size of the live block starting at p, or -1. */
-long long mm_block_size(const void *p);
-typedef struct mm_stats {
-    unsigned long long allocations, frees, live, foreign_frees;
-} mm_stats;
-mm_stats memory_stats(void);
-void memory_init(void);
-/* Frees the blocks still live (they were counted as leaks). */
-void memory_release_live(void);
-
-/* ---- connection.c: one IAddInDefBaseEx per add-in object ----------------- */
-
-typedef struct load_connection load_connection;
-load_connection *connection_new(void);
-void connection_free(load_connection *c);
-IAddInDefBaseEx *connection_interface(load_connection *c);
-/* Number of AddError calls with scode != 0 (exceptions) so far. */
-unsigned long connection_exceptions(load_connection *c);
-/* malloc'ed text of the last exception, or NULL. */
-char *connection_last_exception(load_connection *c);
 
 /* ---- addin.c: the library and its objects, driven as 1C drives them ----- */
 
 typedef struct addin_library {
-    void *handle;
+    host_library *handle;
     GetClassNamesFn get_class_names;
     GetClassObjectFn get_class_object;
     DestroyObjectFn destroy_object;
@@ -123,7 +53,7 @@ typedef struct call_plan {
 
 typedef struct addin_object {
     IComponentBase *obj;
-    load_connection *conn;
+    connection *conn;
 } addin_object;
 
 /* Loads the library and calls the export functions 1C calls first.

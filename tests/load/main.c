@@ -109,7 +109,7 @@ static int run_bench(long count, bool fresh, tally *all)
     double t0 = 0, t1 = 0;
     for (long i = 0; i < warm + count && !atomic_load(&fatal_error); i++) {
         if (i == warm) {
-            rss_before = rss_kb();
+            rss_before = (long)host_rss_kb();
             t0 = now_seconds();
         }
         tally *t = i < warm ? &warmup : &timed;
@@ -123,7 +123,7 @@ static int run_bench(long count, bool fresh, tally *all)
         }
     }
     t1 = now_seconds();
-    long rss_after = rss_kb();
+    long rss_after = (long)host_rss_kb();
     if (!fresh && o.obj)
         addin_destroy(&lib, &o);
     if (atomic_load(&fatal_error))
@@ -249,14 +249,14 @@ static int run_memory(long count, long every, tally *all)
         if (i > 0 && i % OBJECT_CALLS == 0 && !replace(&o))
             break;
         if (i == MEMORY_WARMUP_CALLS) {
-            first = last = rss_kb();
+            first = last = (long)host_rss_kb();
             printf("sample calls=0 rss_kb=%ld\n", first);
             fflush(stdout);
         }
         post(&o, i < MEMORY_WARMUP_CALLS ? &warmup : &measured, 0, i);
         long done = i + 1 - MEMORY_WARMUP_CALLS;
         if (done > 0 && (done % every == 0 || done == count)) {
-            last = rss_kb();
+            last = (long)host_rss_kb();
             printf("sample calls=%ld rss_kb=%ld\n", done, last);
             fflush(stdout);
         }
@@ -327,8 +327,8 @@ static bool parse_seconds(const char *s, double *out)
 
 int main(int argc, char **argv)
 {
-    util_init();
     memory_init();
+    connection_set_application(eAppServer);
     if (argc < 5) {
         usage();
         return 2;
@@ -382,13 +382,13 @@ int main(int argc, char **argv)
 
     char *json_utf8 = NULL, *error = NULL;
     size_t json_len = 0;
-    if (!read_file(pos[1], &json_utf8, &json_len, &error)) {
+    if (!read_file_all(pos[1], &json_utf8, &json_len, &error)) {
         report("%s", error);
         return 2;
     }
     size_t url_units = 0, json_units = 0;
-    WCHAR_T *url = utf16_dup(pos[0], strlen(pos[0]), &url_units);
-    WCHAR_T *json = utf16_dup(json_utf8, json_len, &json_units);
+    WCHAR_T *url = utf16_from_utf8(pos[0], strlen(pos[0]), &url_units);
+    WCHAR_T *json = utf16_from_utf8(json_utf8, json_len, &json_units);
     free(json_utf8);
     plan.url = url;
     plan.url_units = url_units;
@@ -427,7 +427,8 @@ int main(int argc, char **argv)
     }
 
     addin_unload(&lib);
-    memory_release_live();
+    memory_release_live(NULL, NULL);
+    memory_done();
     for (size_t i = 0; i < nsettings; i++)
         free_setting(&settings[i]);
     free(settings);

@@ -99,37 +99,54 @@ pub fn library() -> PathBuf {
     lib
 }
 
-/// The host program, compiled once per test binary.
-pub fn host_binary() -> &'static Path {
-    static HOST: OnceLock<PathBuf> = OnceLock::new();
-    HOST.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/host");
-        let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c-host");
-        std::fs::create_dir_all(&out_dir).expect("create c-host dir");
-        let out = out_dir.join("webhook1c-host-asan");
-        // Several test binaries may build at once: write a private file, then
-        // rename it into place.
-        let tmp = out_dir.join(format!("webhook1c-host-{}.tmp", std::process::id()));
-        let mut sources: Vec<PathBuf> = std::fs::read_dir(&src)
-            .expect("tests/host")
+/// Compiles one of the C programs that play 1C, `tests/<program>/*.c` with
+/// the code they share (`tests/common/*.c`), by `$CC` (default `cc`) with
+/// `-std=c11 -Wall -Wextra -Werror`, `flags` and `-ldl -lpthread`, into
+/// `CARGO_TARGET_TMPDIR/c-<program>/<name>`, and returns that path. Several
+/// test binaries may build at once: each writes a private file, then renames
+/// it into place.
+pub fn compile_c(program: &str, name: &str, flags: &[&str]) -> PathBuf {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("c-{program}"));
+    std::fs::create_dir_all(&out_dir).expect("create the C build dir");
+    let out = out_dir.join(name);
+    let tmp = out_dir.join(format!("{name}-{}.tmp", std::process::id()));
+    let mut sources = Vec::new();
+    for dir in ["common", program] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(tests.join(dir))
+            .unwrap_or_else(|e| panic!("tests/{dir}: {e}"))
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "c"))
             .collect();
-        sources.sort();
-        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-        let status = Command::new(&cc)
-            .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g"])
-            .args(["-fsanitize=address,undefined", "-fno-omit-frame-pointer"])
-            .arg("-o")
-            .arg(&tmp)
-            .args(&sources)
-            .args(["-ldl", "-lpthread"])
-            .status()
-            .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
-        assert!(status.success(), "the C host did not compile");
-        std::fs::rename(&tmp, &out).expect("rename host");
-        out
-    })
+        files.sort();
+        sources.extend(files);
+    }
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let status = Command::new(&cc)
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror"])
+        .args(flags)
+        .arg("-o")
+        .arg(&tmp)
+        .args(&sources)
+        .args(["-ldl", "-lpthread"])
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
+    assert!(status.success(), "{name} (tests/{program}) did not compile");
+    std::fs::rename(&tmp, &out).unwrap_or_else(|e| panic!("rename {name}: {e}"));
+    out
+}
+
+/// The flags of the AddressSanitizer and UBSan builds of the C programs.
+pub const ASAN_FLAGS: &[&str] = &[
+    "-g",
+    "-fsanitize=address,undefined",
+    "-fno-omit-frame-pointer",
+];
+
+/// The host program with AddressSanitizer, compiled once per test binary.
+pub fn host_binary() -> &'static Path {
+    static HOST: OnceLock<PathBuf> = OnceLock::new();
+    HOST.get_or_init(|| compile_c("host", "webhook1c-host-asan", ASAN_FLAGS))
 }
 
 /// One command's outcome as the host printed it.

@@ -1,10 +1,10 @@
 //! Builds `webhook1c-load` (`tests/load/`), the multi-threaded C program
 //! that plays the 1C host for load, memory and cold-start runs, once per
-//! test binary and build kind. Its interface is described at the top of
+//! test binary and build kind, with the C it shares with the test host
+//! (`tests/common/`). Its interface is described at the top of
 //! `tests/load/main.c`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 /// How the program is compiled.
@@ -34,11 +34,7 @@ impl LoadBuild {
 
     fn flags(self) -> &'static [&'static str] {
         match self {
-            LoadBuild::Asan => &[
-                "-g",
-                "-fsanitize=address,undefined",
-                "-fno-omit-frame-pointer",
-            ],
+            LoadBuild::Asan => super::host::ASAN_FLAGS,
             LoadBuild::Tsan => &["-g", "-fsanitize=thread"],
             LoadBuild::Optimized => &["-O2"],
         }
@@ -57,44 +53,13 @@ impl LoadBuild {
 }
 
 /// `webhook1c-load` built as `build`, compiled on the first call in this
-/// test binary into `CARGO_TARGET_TMPDIR/load/`.
+/// test binary into `CARGO_TARGET_TMPDIR/c-load/`.
 pub fn load_binary(build: LoadBuild) -> PathBuf {
     build.cell().get_or_init(|| compile(build)).clone()
 }
 
 fn compile(build: LoadBuild) -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/load");
-    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("load");
-    std::fs::create_dir_all(&out_dir).expect("create the load build dir");
-    let out = out_dir.join(format!("webhook1c-load-{}", build.name()));
-    // Several test binaries may build at once: write a private file, then
-    // rename it into place.
-    let tmp = out_dir.join(format!(
-        "webhook1c-load-{}-{}.tmp",
-        build.name(),
-        std::process::id()
-    ));
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(&src)
-        .expect("tests/load")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "c"))
-        .collect();
-    sources.sort();
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let status = Command::new(&cc)
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pthread"])
-        .args(build.flags())
-        .arg("-o")
-        .arg(&tmp)
-        .args(&sources)
-        .arg("-ldl")
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
-    assert!(
-        status.success(),
-        "webhook1c-load ({}) did not compile",
-        build.name()
-    );
-    std::fs::rename(&tmp, &out).expect("rename webhook1c-load");
-    out
+    let mut flags = vec!["-pthread"];
+    flags.extend(build.flags());
+    super::host::compile_c("load", &format!("webhook1c-load-{}", build.name()), &flags)
 }

@@ -11,8 +11,8 @@
 # and the TLS settings' cache run under TSan too.
 #
 # Steps: build the add-in with -Zsanitizer=thread and -Zbuild-std into
-# target/tsan; build webhook1c-load (tests/load/) with gcc -fsanitize=thread
-# (linked with rustc's TSan runtime, see step 2);
+# target/tsan; build webhook1c-load (tests/load/ and tests/common/) with gcc
+# -fsanitize=thread (linked with rustc's TSan runtime, see step 2);
 # start tests/tsan/receiver.py (a separate, uninstrumented process) on
 # 127.0.0.1; run `webhook1c-load LIB stress URL JSON THREADS SECONDS`; report
 # the calls, the receiver's count and the number of ThreadSanitizer warnings.
@@ -74,8 +74,8 @@ runtime=$(rustc +nightly --print sysroot)/lib/rustlib/$target/lib/librustc-night
 [ -f "$runtime" ] || { say "no TSan runtime at $runtime"; exit 1; }
 load=$out/webhook1c-load-tsan
 objects=()
-for source in tests/load/*.c; do
-    object=$run/$(basename "$source" .c).o
+for source in tests/common/*.c tests/load/*.c; do
+    object=$run/$(basename "$(dirname "$source")")-$(basename "$source" .c).o
     cc -std=c11 -Wall -Wextra -Werror -pthread -g -fsanitize=thread -c "$source" -o "$object"
     objects+=("$object")
 done

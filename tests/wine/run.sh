@@ -7,9 +7,9 @@
 #   1. tools: wine, wine64, mingw-w64 (x86_64, i686), rustup targets
 #      (installed when run as root, else named and exit 1);
 #   2. the debug DLLs for x86_64-pc-windows-gnu and i686-pc-windows-gnu;
-#   3. per arch in target/wine/<arch>/: the C host (tests/host/*.c) and the
-#      test-only ProcessPrng shim (tests/wine/bcryptprimitives.c), never
-#      shipped; plus static checks of each DLL's exports and imports;
+#   3. per arch in target/wine/<arch>/: the C host (tests/common/*.c and
+#      tests/host/*.c) and the test-only ProcessPrng shim
+#      (tests/wine/bcryptprimitives.c), never shipped; plus static checks of each DLL's exports and imports;
 #   4. a Wine prefix per arch in target/wine/prefix-<arch> (made once);
 #   5. cargo test --test c_host with the x86_64 host and DLL under wine64;
 #   6. x86: with wine32:i386 (installed here when root and possible) the same
@@ -143,7 +143,8 @@ for arch in x86_64 i686; do
         tests/wine/bcryptprimitives.c "$def" -ladvapi32
     host_ok=0
     rm -f "$dir/webhook1c-host.exe" # never run a stale host
-    "$cc" -std=c11 -Wall -Wextra -Werror -g -o "$dir/webhook1c-host.exe" tests/host/*.c || host_ok=1
+    "$cc" -std=c11 -Wall -Wextra -Werror -g -o "$dir/webhook1c-host.exe" \
+        tests/common/*.c tests/host/*.c || host_ok=1
     check "$arch host exe builds (target/wine/$arch/webhook1c-host.exe)" "$host_ok" "mingw gcc failed"
     target_triple=$arch-pc-windows-gnu
     static_checks "$arch" "target/$target_triple/debug/webhook1c.dll"

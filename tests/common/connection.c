@@ -1,15 +1,28 @@
 /*
  * connection.c: the IAddInDefBaseEx object passed to Init, plus the
  * extended interfaces it hands out (IPlatformInfo, IAttachedInfo, IMsgBox).
- * These may be called from the add-in's own threads, so everything that
- * prints goes through output.c and shared state is kept under a lock.
+ * Each add-in object may get a connection of its own, so that an exception
+ * can be attributed to the object that raised it.  The add-in may call from
+ * its own threads, so a connection's state is kept under its lock.  What a
+ * program does with AddError, ExternalEvent and IMsgBox is its own
+ * (on_add_error, on_external_event, on_msgbox).
  */
-#include "host.h"
+#include "common.h"
 
 #include <stdlib.h>
 
-static host_mutex *conn_lock;
-static long event_buffer_depth = 1;
+struct connection {
+    IAddInDefBaseEx iface;      /* first: the add-in calls with this address */
+    host_mutex *lock;
+    long event_buffer_depth;
+    unsigned long exceptions;
+    char *last_exception;
+};
+
+static connection *from_self(void *self)
+{
+    return (connection *)self;
+}
 
 static void ADDIN_API host_object_dtor(void *self)
 {
@@ -17,13 +30,11 @@ static void ADDIN_API host_object_dtor(void *self)
     abi_error("the add-in called a destructor slot of a host object");
 }
 
-/* Appends a host-call string argument as "..." (JSON-escaped).  A NULL
- * pointer is an ABI error: 1C would dereference it. */
-static void append_arg(strbuf *sb, const char *method, const char *arg, const WCHAR_T *s)
+/* A NULL string argument is an ABI error: 1C would dereference it. */
+static void check_arg(const char *method, const char *arg, const void *p)
 {
-    if (!s)
+    if (!p)
         abi_error("%s: %s is NULL", method, arg);
-    sb_append_quoted_utf16z(sb, s);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -33,25 +44,22 @@ static void append_arg(strbuf *sb, const char *method, const char *arg, const WC
 static bool ADDIN_API conn_AddError(void *self, unsigned short wcode, const WCHAR_T *source,
                                     const WCHAR_T *descr, long scode)
 {
-    (void)self;
-    strbuf line = {0};
-    sb_printf(&line, "wcode=%u scode=%ld source=", (unsigned)wcode, scode);
-    append_arg(&line, "AddError", "source", source);
-    sb_puts(&line, " descr=");
-    append_arg(&line, "AddError", "descr", descr);
-    out_line_sb("# AddError ", &line);
-    sb_free(&line);
-
+    connection *c = from_self(self);
+    check_arg("AddError", "source", source);
+    check_arg("AddError", "descr", descr);
     /* scode != 0 turns the message into a 1C exception. */
     if (scode != 0) {
-        strbuf text = {0};
-        if (descr) {
-            bool terminated;
-            sb_append_utf16(&text, descr, utf16_len_bounded(descr, SIZE_MAX, &terminated));
-        }
-        exc_note_error(sb_str(&text));
-        sb_free(&text);
+        bool terminated;
+        char *text = descr ? utf8_from_utf16(descr, utf16_len_bounded(descr, SIZE_MAX,
+                                                                      &terminated))
+                           : xstrdup("");
+        host_mutex_lock(c->lock);
+        c->exceptions++;
+        free(c->last_exception);
+        c->last_exception = text;
+        host_mutex_unlock(c->lock);
     }
+    on_add_error(c, wcode, source, descr, scode);
     return true;
 }
 
@@ -76,34 +84,29 @@ static bool ADDIN_API conn_RegisterProfileAs(void *self, WCHAR_T *profileName)
 
 static bool ADDIN_API conn_SetEventBufferDepth(void *self, long depth)
 {
-    (void)self;
-    host_mutex_lock(conn_lock);
-    event_buffer_depth = depth;
-    host_mutex_unlock(conn_lock);
+    connection *c = from_self(self);
+    host_mutex_lock(c->lock);
+    c->event_buffer_depth = depth;
+    host_mutex_unlock(c->lock);
     return true;
 }
 
 static long ADDIN_API conn_GetEventBufferDepth(void *self)
 {
-    (void)self;
-    host_mutex_lock(conn_lock);
-    long depth = event_buffer_depth;
-    host_mutex_unlock(conn_lock);
+    connection *c = from_self(self);
+    host_mutex_lock(c->lock);
+    long depth = c->event_buffer_depth;
+    host_mutex_unlock(c->lock);
     return depth;
 }
 
 static bool ADDIN_API conn_ExternalEvent(void *self, WCHAR_T *source, WCHAR_T *message,
                                          WCHAR_T *data)
 {
-    (void)self;
-    strbuf line = {0};
-    append_arg(&line, "ExternalEvent", "source", source);
-    sb_putc(&line, ' ');
-    append_arg(&line, "ExternalEvent", "message", message);
-    sb_putc(&line, ' ');
-    append_arg(&line, "ExternalEvent", "data", data);
-    out_line_sb("* event ", &line);
-    sb_free(&line);
+    check_arg("ExternalEvent", "source", source);
+    check_arg("ExternalEvent", "message", message);
+    check_arg("ExternalEvent", "data", data);
+    on_external_event(from_self(self), source, message, data);
     return true;
 }
 
@@ -157,10 +160,8 @@ static int ADDIN_API ai_GetAttachedInfo(void *self)
 static bool ADDIN_API mb_Confirm(void *self, const WCHAR_T *queryText, tVariant *retVal)
 {
     (void)self;
-    strbuf line = {0};
-    append_arg(&line, "IMsgBox::Confirm", "text", queryText);
-    out_line_sb("* msgbox confirm ", &line);
-    sb_free(&line);
+    check_arg("IMsgBox::Confirm", "text", queryText);
+    on_msgbox("confirm", queryText);
     if (retVal) {
         /* The user pressed OK. */
         retVal->bVal = true;
@@ -174,10 +175,8 @@ static bool ADDIN_API mb_Confirm(void *self, const WCHAR_T *queryText, tVariant 
 static bool ADDIN_API mb_Alert(void *self, const WCHAR_T *text)
 {
     (void)self;
-    strbuf line = {0};
-    append_arg(&line, "IMsgBox::Alert", "text", text);
-    out_line_sb("* msgbox alert ", &line);
-    sb_free(&line);
+    check_arg("IMsgBox::Alert", "text", text);
+    on_msgbox("alert", text);
     return true;
 }
 
@@ -214,38 +213,59 @@ static void *ADDIN_API conn_GetInterface(void *self, int iface)
 }
 
 static const IAddInDefBaseExVtbl conn_vtbl = {
-#ifndef _WIN32
-    .dtor_complete = host_object_dtor,
-#endif
-    .dtor_deleting = host_object_dtor,
+    HOST_DTOR_SLOTS(host_object_dtor),
     .AddError = conn_AddError,
-    .Read = conn_Read,
-    .Write = conn_Write,
-    .RegisterProfileAs = conn_RegisterProfileAs,
+    /* profile storage */
+    .Read = conn_Read, .Write = conn_Write, .RegisterProfileAs = conn_RegisterProfileAs,
+    /* events */
     .SetEventBufferDepth = conn_SetEventBufferDepth,
     .GetEventBufferDepth = conn_GetEventBufferDepth,
-    .ExternalEvent = conn_ExternalEvent,
-    .CleanEventBuffer = conn_CleanEventBuffer,
-    .SetStatusLine = conn_SetStatusLine,
-    .ResetStatusLine = conn_ResetStatusLine,
+    .ExternalEvent = conn_ExternalEvent, .CleanEventBuffer = conn_CleanEventBuffer,
+    /* status line */
+    .SetStatusLine = conn_SetStatusLine, .ResetStatusLine = conn_ResetStatusLine,
     .GetInterface = conn_GetInterface,
 };
 
-static IAddInDefBaseEx conn_object = { &conn_vtbl };
-
-void connection_init(int app_type)
+void connection_set_application(int app_type)
 {
-    conn_lock = host_mutex_new();
     app_info.Application = app_type;
 }
 
-IAddInDefBaseEx *connection_object(void)
+connection *connection_new(void)
 {
-    return &conn_object;
+    connection *c = xcalloc(1, sizeof *c);
+    c->iface.vtbl = &conn_vtbl;
+    c->lock = host_mutex_new();
+    c->event_buffer_depth = 1;
+    return c;
 }
 
-void connection_done(void)
+void connection_free(connection *c)
 {
-    host_mutex_free(conn_lock);
-    conn_lock = NULL;
+    if (!c)
+        return;
+    host_mutex_free(c->lock);
+    free(c->last_exception);
+    free(c);
+}
+
+IAddInDefBaseEx *connection_interface(connection *c)
+{
+    return &c->iface;
+}
+
+unsigned long connection_exceptions(connection *c)
+{
+    host_mutex_lock(c->lock);
+    unsigned long n = c->exceptions;
+    host_mutex_unlock(c->lock);
+    return n;
+}
+
+char *connection_exception_since(connection *c, unsigned long mark)
+{
+    host_mutex_lock(c->lock);
+    char *text = c->exceptions != mark && c->last_exception ? xstrdup(c->last_exception) : NULL;
+    host_mutex_unlock(c->lock);
+    return text;
 }

@@ -1,8 +1,8 @@
 /*
  * util.c: the host's own memory helpers (never used for buffers handed to
- * the add-in: those come from memory.c).
+ * the add-in: those come from memory.c), growable strings and reading files.
  */
-#include "host.h"
+#include "common.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
  * from; stop with a clear message instead of crashing later. */
 static void out_of_memory(size_t n)
 {
-    fprintf(stderr, "webhook1c-host: out of memory (%llu bytes)\n", (unsigned long long)n);
+    fprintf(stderr, "%s: out of memory (%llu bytes)\n", program_name, (unsigned long long)n);
     exit(2);
 }
 
@@ -48,6 +48,24 @@ char *xstrndup(const char *s, size_t n)
     return d;
 }
 
+char *xstrdup(const char *s)
+{
+    return xstrndup(s, strlen(s));
+}
+
+char *xprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *p = xmalloc(n > 0 ? (size_t)n + 1 : 1);
+    va_start(ap, fmt);
+    vsnprintf(p, n > 0 ? (size_t)n + 1 : 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
 void sb_reserve(strbuf *sb, size_t extra)
 {
     size_t need = sb->len + extra + 1;
@@ -57,6 +75,7 @@ void sb_reserve(strbuf *sb, size_t extra)
     while (cap < need)
         cap = cap < SIZE_MAX / 2 ? cap * 2 : need;
     sb->data = xrealloc(sb->data, cap);
+    sb->data[sb->len] = '\0';
     sb->cap = cap;
 }
 
@@ -92,7 +111,6 @@ void sb_printf(strbuf *sb, const char *fmt, ...)
         sb->len += (size_t)n;
     } else {
         sb_reserve(sb, 0);
-        sb->data[sb->len] = '\0';
     }
     va_end(ap2);
 }
@@ -116,9 +134,7 @@ bool read_file_all(const char *utf8_path, char **data, size_t *len, char **error
     *error = NULL;
     FILE *f = host_fopen(utf8_path, "rb");
     if (!f) {
-        strbuf sb = {0};
-        sb_printf(&sb, "cannot open %s: %s", utf8_path, strerror(errno));
-        *error = sb.data;
+        *error = xprintf("cannot open %s: %s", utf8_path, strerror(errno));
         return false;
     }
     /* Read in chunks: works for pipes and files alike, no size limit. */
@@ -134,25 +150,11 @@ bool read_file_all(const char *utf8_path, char **data, size_t *len, char **error
     fclose(f);
     if (failed) {
         sb_free(&sb);
-        strbuf e = {0};
-        sb_printf(&e, "cannot read %s", utf8_path);
-        *error = e.data;
+        *error = xprintf("cannot read %s", utf8_path);
         return false;
     }
-    sb_reserve(&sb, 0);
-    sb.data[sb.len] = '\0';
+    sb.data[sb.len] = '\0';   /* fread does not write it */
     *data = sb.data;
     *len = sb.len;
     return true;
-}
-
-uint64_t fnv1a64(const void *data, size_t len, uint64_t seed)
-{
-    const unsigned char *p = data;
-    uint64_t h = seed;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
 }

@@ -2,7 +2,7 @@
  * text.c: UTF-8 <-> UTF-16 conversion, JSON-style escaping and the case
  * mapping used to check the add-in's case-insensitive name lookup.
  */
-#include "host.h"
+#include "common.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +126,13 @@ void sb_append_utf16(strbuf *sb, const WCHAR_T *s, size_t units)
         uint32_t cp = utf16_next(s, units, &i, &lone);
         sb_put_code_point(sb, lone ? 0xFFFD : cp);
     }
+}
+
+char *utf8_from_utf16(const WCHAR_T *s, size_t units)
+{
+    strbuf sb = {0};
+    sb_append_utf16(&sb, s, units);
+    return sb.data;
 }
 
 void sb_append_json_utf16(strbuf *sb, const WCHAR_T *s, size_t units)

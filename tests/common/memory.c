@@ -1,18 +1,18 @@
 /*
- * memory.c: the IMemoryManager handed to every object, safe to call from any
- * thread.  Every block is recorded (address and size) so that a pointer the
- * add-in hands back to FreeMemory can be checked: 1C frees result buffers
- * with its own allocator, so a buffer from anywhere else would corrupt its
- * heap.  The ledger is split into shards by address, each under its own
- * lock, so that threads calling at once rarely wait for each other; the
- * counters are atomics.
+ * memory.c: the IMemoryManager the host hands to setMemManager, safe to call
+ * from any thread.
+ *
+ * Every block is recorded (address and size) so that the host can tell
+ * whether a pointer the add-in hands back really came from AllocMemory: 1C
+ * frees result buffers with its own allocator, and a buffer from the
+ * add-in's allocator would corrupt its heap.  Such "foreign" frees are
+ * reported and the block is left alone.  The ledger is split into shards by
+ * address, each under its own lock with its own counters, so that the load
+ * host's threads calling at once rarely wait for each other.
  */
-#include "load.h"
+#include "common.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 
 #define SHARDS 64
 
@@ -24,13 +24,13 @@ typedef struct block {
 /* Only a few blocks are live per call in flight, so a small array searched
  * from its newest end is enough per shard. */
 typedef struct shard {
-    pthread_mutex_t lock;
+    host_mutex *lock;
     block *blocks;
     size_t count, cap;
+    unsigned long long allocs, frees, foreign;
 } shard;
 
 static shard shards[SHARDS];
-static atomic_ullong n_allocs, n_frees, n_foreign, n_live;
 
 /* Takes the address as a number: the shard depends on it, never on what it
  * points to. */
@@ -53,11 +53,8 @@ static size_t find_block(const shard *s, const void *p)
 
 void memory_init(void)
 {
-    for (size_t i = 0; i < SHARDS; i++) {
-        pthread_mutex_init(&shards[i].lock, NULL);
-        shards[i].blocks = NULL;
-        shards[i].count = shards[i].cap = 0;
-    }
+    for (size_t i = 0; i < SHARDS; i++)
+        shards[i].lock = host_mutex_new();
 }
 
 void *mm_alloc(size_t n)
@@ -66,24 +63,16 @@ void *mm_alloc(size_t n)
     if (!p)
         return NULL;
     shard *s = shard_of((uintptr_t)p);
-    pthread_mutex_lock(&s->lock);
+    host_mutex_lock(s->lock);
     if (s->count == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        block *bigger = realloc(s->blocks, cap * sizeof *bigger);
-        if (!bigger) {
-            pthread_mutex_unlock(&s->lock);
-            free(p);
-            return NULL;
-        }
-        s->blocks = bigger;
-        s->cap = cap;
+        s->cap = s->cap ? s->cap * 2 : 16;
+        s->blocks = xrealloc(s->blocks, s->cap * sizeof *s->blocks);
     }
     s->blocks[s->count].ptr = p;
     s->blocks[s->count].size = n;
     s->count++;
-    pthread_mutex_unlock(&s->lock);
-    atomic_fetch_add(&n_allocs, 1);
-    atomic_fetch_add(&n_live, 1);
+    s->allocs++;
+    host_mutex_unlock(s->lock);
     return p;
 }
 
@@ -97,20 +86,19 @@ void mm_free(void **pp)
     if (!p)
         return;     /* freeing NULL is allowed and does nothing */
     shard *s = shard_of((uintptr_t)p);
-    pthread_mutex_lock(&s->lock);
+    host_mutex_lock(s->lock);
     size_t i = find_block(s, p);
     if (i == SIZE_MAX) {
-        pthread_mutex_unlock(&s->lock);
-        atomic_fetch_add(&n_foreign, 1);
+        s->foreign++;
+        host_mutex_unlock(s->lock);
         /* Not ours: freeing it would corrupt the heap, as in 1C. */
         abi_error("foreign free: %p was not allocated by AllocMemory (or was already freed)", p);
         return;
     }
     s->blocks[i] = s->blocks[s->count - 1];
     s->count--;
-    pthread_mutex_unlock(&s->lock);
-    atomic_fetch_add(&n_frees, 1);
-    atomic_fetch_sub(&n_live, 1);
+    s->frees++;
+    host_mutex_unlock(s->lock);
     free(p);
     *pp = NULL;
 }
@@ -118,10 +106,10 @@ void mm_free(void **pp)
 long long mm_block_size(const void *p)
 {
     shard *s = shard_of((uintptr_t)p);
-    pthread_mutex_lock(&s->lock);
+    host_mutex_lock(s->lock);
     size_t i = find_block(s, p);
     long long size = i == SIZE_MAX ? -1 : (long long)s->blocks[i].size;
-    pthread_mutex_unlock(&s->lock);
+    host_mutex_unlock(s->lock);
     return size;
 }
 
@@ -150,10 +138,7 @@ static void ADDIN_API mm_FreeMemory(void *self, void **pMemory)
 }
 
 static const IMemoryManagerVtbl mm_vtbl = {
-#ifndef _WIN32
-    .dtor_complete = host_object_dtor,
-#endif
-    .dtor_deleting = host_object_dtor,
+    HOST_DTOR_SLOTS(host_object_dtor),
     .AllocMemory = mm_AllocMemory,
     .FreeMemory = mm_FreeMemory,
 };
@@ -167,24 +152,42 @@ IMemoryManager *memory_manager(void)
 
 mm_stats memory_stats(void)
 {
-    mm_stats st;
-    st.allocations = atomic_load(&n_allocs);
-    st.frees = atomic_load(&n_frees);
-    st.live = atomic_load(&n_live);
-    st.foreign_frees = atomic_load(&n_foreign);
+    mm_stats st = {0, 0, 0, 0};
+    for (size_t i = 0; i < SHARDS; i++) {
+        shard *s = &shards[i];
+        host_mutex_lock(s->lock);
+        st.allocations += s->allocs;
+        st.frees += s->frees;
+        st.live += s->count;
+        st.foreign_frees += s->foreign;
+        host_mutex_unlock(s->lock);
+    }
     return st;
 }
 
-void memory_release_live(void)
+void memory_release_live(void (*each)(const void *p, size_t size, void *ctx), void *ctx)
 {
     for (size_t i = 0; i < SHARDS; i++) {
         shard *s = &shards[i];
-        pthread_mutex_lock(&s->lock);
-        for (size_t k = 0; k < s->count; k++)
+        host_mutex_lock(s->lock);
+        for (size_t k = 0; k < s->count; k++) {
+            if (each)
+                each(s->blocks[k].ptr, s->blocks[k].size, ctx);
             free(s->blocks[k].ptr);
+        }
+        s->count = 0;
+        host_mutex_unlock(s->lock);
+    }
+}
+
+void memory_done(void)
+{
+    for (size_t i = 0; i < SHARDS; i++) {
+        shard *s = &shards[i];
         free(s->blocks);
+        host_mutex_free(s->lock);
         s->blocks = NULL;
+        s->lock = NULL;
         s->count = s->cap = 0;
-        pthread_mutex_unlock(&s->lock);
     }
 }
