@@ -347,7 +347,13 @@ fn abi_overhead(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
         let mut client = Vec::new();
         let mut abi = Vec::new();
         let mut ratios = Vec::new();
-        for _ in 0..s.paired_runs() {
+        for pair in 0..s.paired_runs() {
+            // Every run meets a server with nothing recorded yet (the server
+            // keeps each request it received, and a run after 20,000 others
+            // would pay for that), and the two runs of a pair take turns
+            // going first, so neither side of the ratio gets the warmer
+            // start.
+            server.clear_requests();
             if !https {
                 // The add-in's Client from Rust: its own cost without the ABI.
                 client.push(own_client_rps(&[
@@ -356,21 +362,34 @@ fn abi_overhead(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
                     path_str(&s.json_file),
                     &count,
                 ]));
+                server.clear_requests();
             }
-            let mut args = vec!["--core-client", &url, path_str(&s.json_file), &count];
+            let mut core_args = vec!["--core-client", &url, path_str(&s.json_file), &count];
+            let mut abi_args = vec!["bench", &url, path_str(&s.json_file), &count];
             if https {
-                args.push(&ca);
+                core_args.push(&ca);
+                abi_args.extend(["--set", &trust]);
             }
-            let rate = own_client_rps(&args);
-            let mut args = vec!["bench", &url, path_str(&s.json_file), &count];
-            if https {
-                args.extend(["--set", &trust]);
-            }
-            let through_abi = number(&run_load(s, &args), "rps");
+            let core_run = || {
+                let rate = own_client_rps(&core_args);
+                server.clear_requests();
+                rate
+            };
+            let abi_run = || {
+                let rate = number(&run_load(s, &abi_args), "rps");
+                server.clear_requests();
+                rate
+            };
+            let (rate, through_abi) = if pair % 2 == 0 {
+                let rate = core_run();
+                (rate, abi_run())
+            } else {
+                let through_abi = abi_run();
+                (core_run(), through_abi)
+            };
             core.push(rate);
             abi.push(through_abi);
             ratios.push(rate / through_abi);
-            server.clear_requests();
         }
         let runs = core.len();
         let (core, abi) = (median(core), median(abi));

@@ -1,15 +1,23 @@
 //! UTF-16 text as the host speaks it: checked decoding (a lone surrogate is
-//! an error the user sees, never silently replaced), encoding with a NUL, and
-//! the case folding used for name lookup.
+//! an error the user sees, never silently replaced), encoding, and the case
+//! folding used for name lookup.
 
 /// Decodes UTF-16, or returns the index (in code units) of the first lone
 /// surrogate.
 ///
-/// One pass into a buffer of the exact UTF-8 length: runs of ASCII (most of
-/// what 1C passes: JSON, URLs, member names, even with Cyrillic values in
-/// between) are copied as bytes, anything else is encoded a character at a
-/// time.
+/// Text that is all ASCII (most JSON, URLs and member names 1C passes) is
+/// narrowed in two vectorised passes. Anything else goes in one pass into
+/// a buffer of the exact UTF-8 length: runs of ASCII (JSON with Cyrillic
+/// values in between) are copied as bytes, the rest is encoded a character
+/// at a time.
 pub fn decode(units: &[u16]) -> Result<String, usize> {
+    // An OR over every unit, without an early exit, is one vector loop.
+    if units.iter().fold(0, |acc, &u| acc | u) < 0x80 {
+        let ascii: Vec<u8> = units.iter().map(|&u| u as u8).collect();
+        // ASCII is UTF-8; the check is one fast pass and keeps this safe.
+        return Ok(String::from_utf8(ascii)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()));
+    }
     let mut out = Vec::with_capacity(utf8_len(units));
     let mut i = 0;
     while let Some(&unit) = units.get(i) {

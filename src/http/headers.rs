@@ -113,20 +113,23 @@ pub fn validate_header(name: &str, value: &str) -> Result<(HeaderName, HeaderVal
 /// Header names whose values are secrets: masked when read back, marked
 /// sensitive when sent.
 pub fn is_secret_header(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower == "authorization"
-        || lower == "proxy-authorization"
-        || lower == "cookie"
-        || [
-            "token",
-            "secret",
-            "api-key",
-            "apikey",
-            "password",
-            "signature",
-        ]
+    const NAMES: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
+    const PARTS: [&str; 6] = [
+        "token",
+        "secret",
+        "api-key",
+        "apikey",
+        "password",
+        "signature",
+    ];
+    let name = name.as_bytes();
+    NAMES
         .iter()
-        .any(|s| lower.contains(s))
+        .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+        || PARTS.iter().any(|part| {
+            name.windows(part.len())
+                .any(|w| w.eq_ignore_ascii_case(part.as_bytes()))
+        })
 }
 
 /// The `Authorization` value of HTTP Basic credentials.
