@@ -281,6 +281,7 @@ echo "$x86_result"
 [ "$checks_failed" = 0 ] || echo "static checks FAILED (see above)"
 [ "$suite_failed" = 0 ] || echo "a suite run FAILED (see above)"
 echo "total time: $((SECONDS - script_start))s"
+echo "32-bit Wine exit crashes tolerated (tests/support/host.rs, tests/wine/exit_race.c): $(grep -c 'died with SIGSEGV after the host returned 0' "$log" || true)"
 awk '/^test result:/ { p += $4; f += $6 } END { printf "wine: %d passed, %d failed\n", p, f }' "$log"
 if [ "$checks_failed" != 0 ] || [ "$suite_failed" != 0 ]; then
     exit 1
