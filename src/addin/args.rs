@@ -33,10 +33,6 @@ impl<'a> Arg<'a> {
         }
     }
 
-    pub fn value(&self) -> &'a Value {
-        self.value
-    }
-
     pub fn target(&self) -> Target {
         self.target
     }

@@ -150,16 +150,6 @@ fn msg(code: &'static str, text: String) -> Message {
     Message { code, text }
 }
 
-/// The stable code of `err`.
-pub fn code(err: &CallError) -> &'static str {
-    message(err, Lang::En).code
-}
-
-/// The text of `err` in `lang`.
-pub fn text(err: &CallError, lang: Lang) -> String {
-    message(err, lang).text
-}
-
 /// The code and the text of `err` in `lang`: one arm per kind of failure.
 #[rustfmt::skip] // one line per kind: code, English and Russian side by side
 pub fn message(err: &CallError, lang: Lang) -> Message {
@@ -368,6 +358,14 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
     use std::path::PathBuf;
+
+    fn code(err: &CallError) -> &'static str {
+        message(err, Lang::En).code
+    }
+
+    fn text(err: &CallError, lang: Lang) -> String {
+        message(err, lang).text
+    }
 
     /// One failure of every kind, as a 1C user would meet it.
     fn samples() -> Vec<CallError> {
