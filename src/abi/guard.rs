@@ -2,8 +2,9 @@
 //! one-line call into [`guard`], which returns the entry's failure value if
 //! anything below panics: an unwinding panic must never reach the host.
 
-use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::addin::panic_message;
 
 /// Runs `f`; on a panic logs it and returns `failure`.
 pub fn guard<R>(failure: R, f: impl FnOnce() -> R) -> R {
@@ -16,17 +17,6 @@ pub fn guard<R>(failure: R, f: impl FnOnce() -> R) -> R {
             );
             failure
         }
-    }
-}
-
-/// The text of a panic payload.
-pub fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_string()
     }
 }
 

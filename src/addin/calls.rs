@@ -59,11 +59,9 @@ impl Client {
         } else {
             String::new()
         };
-        let observe = |attempt: &retry::Attempt<'_>| {
-            if let Some(file) = &log_file {
-                audit::record_attempt(file, attempt);
-            }
-        };
+        let audit = log_file
+            .as_deref()
+            .map(|file| move |attempt: &retry::Attempt<'_>| audit::record_attempt(file, attempt));
         let how = retry::Attempts {
             policy: retry::RetryPolicy {
                 extra_attempts: self.retry_count,
@@ -71,9 +69,9 @@ impl Client {
             },
             signer: self.signer.as_ref(),
             message_id: &message_id,
-            observe: log_file
-                .is_some()
-                .then_some(&observe as &dyn Fn(&retry::Attempt<'_>)),
+            observe: audit
+                .as_ref()
+                .map(|audit| audit as &dyn Fn(&retry::Attempt<'_>)),
             sleep: &std::thread::sleep,
         };
         let outcome = retry::send_with_retries(&self.transport, &request, &how);
