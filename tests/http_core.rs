@@ -279,3 +279,56 @@ fn retries_sign_every_attempt_with_one_id_and_follow_retry_after() {
     let outcome = send_with_retries(&Transport::default(), &request, &how);
     assert_eq!((outcome.result.unwrap().status, outcome.attempts), (429, 2));
 }
+
+/// A server that closes a kept-alive connection after it sat idle (as
+/// nginx, Node and most gateways do after their keep-alive timeout): the
+/// next call, made after the close, must go out on a new connection and
+/// succeed, not fail on the dead one. The pooled connection is not watched
+/// between calls, so this is the case that shows whether a closed one is
+/// noticed before reuse.
+#[test]
+fn a_connection_the_server_closed_while_idle_is_not_reused() {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let served = Arc::new(AtomicUsize::new(0));
+    let counter = served.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match stream.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok",
+                );
+                // The keep-alive timeout: idle for 100 ms, then closed.
+                std::thread::sleep(Duration::from_millis(100));
+            });
+        }
+    });
+    let transport = Transport {
+        connect_timeout: Some(Duration::from_secs(5)),
+        ..Transport::default()
+    };
+    let url = format!("http://127.0.0.1:{port}/idle");
+    for call in 0..3 {
+        let response = http::send(&transport, &get(url.clone()))
+            .unwrap_or_else(|e| panic!("call {call} after the idle close: {e}"));
+        assert_eq!(response.body, b"ok");
+        std::thread::sleep(Duration::from_millis(400));
+    }
+    assert_eq!(served.load(Ordering::SeqCst), 3);
+}

@@ -52,9 +52,10 @@ pub unsafe fn get_class_object(name: *const WChar, out: *mut *mut c_void) -> c_l
     1
 }
 
-/// Keeps the library loaded until the process ends. The connection pool's
-/// I/O threads outlive any one object; if the host unloaded the library under
-/// them (FreeLibrary / dlclose), they would run unmapped code. Linux gets the
+/// Keeps the library loaded until the process ends. The queue's delivery
+/// threads and the name-lookup threads of the connection pool's runtimes
+/// outlive any one object; if the host unloaded the library under them
+/// (FreeLibrary / dlclose), they would run unmapped code. Linux gets the
 /// same effect from the `-z nodelete` link flag (build.rs).
 #[cfg(windows)]
 fn pin_module() {

@@ -83,16 +83,6 @@ pub(crate) fn classify(
     }
 }
 
-/// A transfer failure from a plain I/O error of the body reader.
-pub(crate) fn transfer(url: &str, err: &io::Error) -> Error {
-    Error::Transfer {
-        url: url.to_string(),
-        cause: transfer_cause(Some(err.kind()), err.to_string()),
-        received: None,
-        expected: None,
-    }
-}
-
 /// Every cause in the chain, including the ones hidden inside `io::Error`
 /// (whose `source()` skips its own payload).
 fn causes<'a>(err: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {

@@ -1,25 +1,81 @@
 //! The process-wide pool: one reqwest client (with its keep-alive connection
-//! pool and its I/O thread) per distinct [`Transport`]. A fresh 1C object per
-//! call therefore still finds a warm connection.
+//! pool) per distinct [`Transport`]. A fresh 1C object per call therefore
+//! still finds a warm connection.
+//!
+//! Each client comes with a single-threaded runtime that the calling thread
+//! drives itself for the length of one exchange ([`Pooled::run`]): no call is
+//! handed to another thread and back. Several threads may drive the same
+//! runtime at once; one of them polls the sockets and wakes the others.
 
-use std::sync::Mutex;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use once_cell::sync::Lazy;
-use reqwest::blocking::Client;
 use reqwest::redirect::Policy;
+use reqwest::Client;
+use tokio::runtime::Runtime;
 
 use super::{tls, Error, Setting, Transport, MAX_REDIRECTS, POOL_CAPACITY, USER_AGENT};
 
-/// Most recently used last; a linear scan is cheap for a few dozen entries.
-static POOL: Lazy<Mutex<Vec<(Transport, Client)>>> = Lazy::new(|| Mutex::new(Vec::new()));
+/// A pooled client and the runtime its connections live on.
+#[derive(Clone)]
+pub(crate) struct Pooled {
+    pub(crate) client: Client,
+    runtime: Arc<Driver>,
+}
 
-fn lock() -> std::sync::MutexGuard<'static, Vec<(Transport, Client)>> {
+impl Pooled {
+    /// Runs one exchange to completion on the calling thread.
+    ///
+    /// Between calls nobody drives the runtime, so the connections' own
+    /// work waits for the next call: a server's close of an idle kept-alive
+    /// connection, or the close of one whose answer was dropped half-read
+    /// (too large, timed out). So the runtime is let to turn before the
+    /// exchange, where a connection closed meanwhile leaves the pool before
+    /// a request could be written into it, and after it, where a connection
+    /// the exchange gave up is closed now rather than at the next call.
+    pub(crate) fn run<F: Future>(&self, exchange: F) -> F::Output {
+        let Some(rt) = self.runtime.0.as_ref() else {
+            unreachable!("the runtime is only taken when the driver drops")
+        };
+        rt.block_on(async {
+            settle().await;
+            let out = exchange.await;
+            settle().await;
+            out
+        })
+    }
+}
+
+/// Two turns of the runtime: the first polls the sockets and wakes the
+/// connections that have news, the second runs them.
+async fn settle() {
+    tokio::task::yield_now().await;
+    tokio::task::yield_now().await;
+}
+
+/// Owns the runtime; dropping it never waits for a name lookup still running
+/// on the runtime's blocking threads.
+struct Driver(Option<Runtime>);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Most recently used last; a linear scan is cheap for a few dozen entries.
+static POOL: Lazy<Mutex<Vec<(Transport, Pooled)>>> = Lazy::new(|| Mutex::new(Vec::new()));
+
+fn lock() -> std::sync::MutexGuard<'static, Vec<(Transport, Pooled)>> {
     // A panic elsewhere cannot leave the list half-updated: recover it.
     POOL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The pooled client for `transport`, built on first use.
-pub(crate) fn client(transport: &Transport) -> Result<Client, Error> {
+pub(crate) fn client(transport: &Transport) -> Result<Pooled, Error> {
     {
         let mut pool = lock();
         if let Some(pos) = pool.iter().position(|(t, _)| t == transport) {
@@ -29,7 +85,7 @@ pub(crate) fn client(transport: &Transport) -> Result<Client, Error> {
             return Ok(client);
         }
     }
-    // Built outside the lock: building loads certificates and starts a thread.
+    // Built outside the lock: building loads certificates.
     let client = build(transport)?;
     let evicted = {
         let mut pool = lock();
@@ -44,7 +100,7 @@ pub(crate) fn client(transport: &Transport) -> Result<Client, Error> {
             None
         }
     };
-    // Dropping a client joins its thread: do it outside the lock.
+    // Dropped outside the lock: the client may hold many connections.
     drop(evicted);
     Ok(client)
 }
@@ -53,7 +109,7 @@ pub(crate) fn len() -> usize {
     lock().len()
 }
 
-fn build(transport: &Transport) -> Result<Client, Error> {
+fn build(transport: &Transport) -> Result<Pooled, Error> {
     super::install_crypto_provider();
     let tls = tls::client_config(transport)?;
     let redirects = if transport.follow_redirects {
@@ -65,19 +121,33 @@ fn build(transport: &Transport) -> Result<Client, Error> {
         .user_agent(USER_AGENT)
         // The whole-request limit is set per request (Timeout may differ
         // between objects that share this client).
-        .timeout(None)
-        .connect_timeout(transport.connect_timeout)
         .redirect(redirects)
         .tls_backend_preconfigured(tls);
+    if let Some(limit) = transport.connect_timeout {
+        builder = builder.connect_timeout(limit);
+    }
     builder = if transport.proxy.trim().is_empty() {
         // Environment proxies are not used unless the 1C code sets Proxy.
         builder.no_proxy()
     } else {
         builder.proxy(proxy(&transport.proxy)?)
     };
-    builder.build().map_err(|e| Error::Setting {
+    let failed = |e: &dyn std::fmt::Display| Error::Setting {
         setting: Setting::Proxy,
         detail: format!("cannot create the HTTP client: {e}"),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        // Name lookups run on blocking threads: few, and not kept long.
+        .max_blocking_threads(8)
+        .thread_keep_alive(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(|e| failed(&e))?;
+    let client = builder.build().map_err(|e| failed(&e))?;
+    Ok(Pooled {
+        client,
+        runtime: Arc::new(Driver(Some(runtime))),
     })
 }
 

@@ -1,14 +1,20 @@
 //! One HTTP exchange: a prepared request through the pooled client, and its
 //! answer read within the size limit.
 
-use std::io::Read;
-
-use super::classify::{classify, transfer};
-use super::{pool, Error, Prepared, Response, TimeoutPhase, Transport};
+use super::classify::classify;
+use super::{pool, Error, Prepared, Response, Transport};
 
 /// Sends `request` and reads the whole answer.
 pub(crate) fn send(transport: &Transport, request: &Prepared) -> Result<Response, Error> {
-    let client = pool::client(transport)?;
+    let pooled = pool::client(transport)?;
+    pooled.run(exchange(&pooled.client, transport, request))
+}
+
+async fn exchange(
+    client: &reqwest::Client,
+    transport: &Transport,
+    request: &Prepared,
+) -> Result<Response, Error> {
     let (method, url, headers, body) = request.parts();
     let mut builder = client.request(method, url.clone()).headers(headers.clone());
     if let Some(timeout) = request.timeout() {
@@ -20,6 +26,7 @@ pub(crate) fn send(transport: &Transport, request: &Prepared) -> Result<Response
     let shown = request.shown_url();
     let response = builder
         .send()
+        .await
         .map_err(|e| classify(&e, shown, request.timeout(), transport.connect_timeout))?;
 
     let status = response.status().as_u16();
@@ -33,7 +40,7 @@ pub(crate) fn send(transport: &Transport, request: &Prepared) -> Result<Response
             )
         })
         .collect();
-    let body = read_body(response, request, transport)?;
+    let body = read_body(response, request, transport).await?;
     Ok(Response {
         status,
         headers,
@@ -41,8 +48,8 @@ pub(crate) fn send(transport: &Transport, request: &Prepared) -> Result<Response
     })
 }
 
-fn read_body(
-    response: reqwest::blocking::Response,
+async fn read_body(
+    mut response: reqwest::Response,
     request: &Prepared,
     transport: &Transport,
 ) -> Result<Vec<u8>, Error> {
@@ -52,32 +59,31 @@ fn read_body(
         url: shown.to_string(),
         limit,
     };
-    if let (Some(limit), Some(length)) = (limit, response.content_length()) {
+    let length = response.content_length();
+    if let (Some(limit), Some(length)) = (limit, length) {
         if length > limit {
             return Err(too_large(limit));
         }
     }
-    let length = response.content_length();
-    let mut body = Vec::new();
-    let mut reader = response.take(limit.map_or(u64::MAX, |l| l.saturating_add(1)));
-    // read_to_end keeps what arrived before an error: the text says how much.
-    reader.read_to_end(&mut body).map_err(|e| {
-        let got = body.len() as u64;
-        if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<reqwest::Error>()) {
-            return classify(inner, shown, request.timeout(), transport.connect_timeout)
-                .with_progress(got, length);
+    let mut body = Vec::with_capacity(length.map_or(0, |l| l.min(1 << 20) as usize));
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                body.extend_from_slice(&chunk);
+                if let Some(limit) = limit {
+                    if body.len() as u64 > limit {
+                        return Err(too_large(limit));
+                    }
+                }
+            }
+            Ok(None) => return Ok(body),
+            // What arrived before the error is kept: the text says how much.
+            Err(e) => {
+                return Err(
+                    classify(&e, shown, request.timeout(), transport.connect_timeout)
+                        .with_progress(body.len() as u64, length),
+                )
+            }
         }
-        if e.kind() == std::io::ErrorKind::TimedOut {
-            return Error::Timeout {
-                url: shown.to_string(),
-                phase: TimeoutPhase::Request,
-                after: request.timeout(),
-            };
-        }
-        transfer(shown, &e).with_progress(got, length)
-    })?;
-    match limit {
-        Some(limit) if body.len() as u64 > limit => Err(too_large(limit)),
-        _ => Ok(body),
     }
 }
