@@ -1328,7 +1328,9 @@ call QueueStatus
 call MessageStatus {unknown}
 get КаталогОчереди
 call Enqueue {flaky} {bad_json}
-call WaitForDelivery -1",
+call WaitForDelivery -1
+call WaitForDelivery 3601
+call ПоставитьВОчередь {flaky} {json} {empty} {dotted}",
         dir = q(&host::path(&dir)),
         schedule = q("1,1"),
         secret = q("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
@@ -1339,6 +1341,7 @@ call WaitForDelivery -1",
         doc_id = q("doc-7f3c2a"),
         unknown = q("never-enqueued"),
         bad_json = q("{oops"),
+        dotted = q("doc.7f3c2a"),
     ));
     assert_eq!(run.step(3).string(), "doc-7f3c2a");
     assert_eq!(
@@ -1371,6 +1374,16 @@ call WaitForDelivery -1",
         run.step(13).err().contains("не может быть отрицательным"),
         "{}",
         run.step(13).err()
+    );
+    assert!(
+        run.step(14).err().contains("не должно превышать 3600"),
+        "{}",
+        run.step(14).err()
+    );
+    assert!(
+        run.step(15).err().contains("без точек"),
+        "{}",
+        run.step(15).err()
     );
 
     // Two attempts of doc-7f3c2a with one webhook-id, one of the 410.

@@ -277,6 +277,130 @@ fn gone_410_fails_at_once() {
     assert_eq!(server.request_count(), 1, "no retry after a final answer");
 }
 
+/// The Standard Webhooks rules beside 410: a redirect is an answer to
+/// retry, never followed (whatever AllowRedirects says), and so is any other
+/// 4xx; the schedule's pause applies.
+#[test]
+fn redirects_and_other_4xx_are_retried_and_never_followed() {
+    let server = planned_server(&[
+        (
+            "/moved",
+            vec![
+                Reply::new(302).with_header("Location", "/elsewhere"),
+                Reply::new(308).with_header("Location", "/elsewhere"),
+                Reply::new(204),
+            ],
+        ),
+        (
+            "/strict",
+            vec![
+                Reply::text(400, "no"),
+                Reply::text(404, "not yet"),
+                Reply::new(200),
+            ],
+        ),
+        ("/elsewhere", vec![Reply::new(200)]),
+    ]);
+    let queue = Queue::open(&directory("redirects")).unwrap();
+    let mut moved = job("moved", server.url("/moved"), &[1, 1]);
+    moved.transport.follow_redirects = true;
+    queue.enqueue(moved).unwrap();
+    queue
+        .enqueue(job("strict", server.url("/strict"), &[1, 1]))
+        .unwrap();
+    assert!(queue.wait_idle(Duration::from_secs(20)).unwrap());
+    let paths: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.path().to_string())
+        .collect();
+    assert!(!paths.iter().any(|p| p == "/elsewhere"), "{paths:?}");
+    for (id, statuses) in [("moved", [302, 308, 204]), ("strict", [400, 404, 200])] {
+        let status = queue.status(id).unwrap();
+        assert_eq!(
+            (status.state, status.attempts),
+            (State::Delivered, 3),
+            "{id}"
+        );
+        let seen: Vec<u16> = queue
+            .attempts(id)
+            .unwrap()
+            .iter()
+            .map(|a| a.status)
+            .collect();
+        assert_eq!(seen, statuses, "{id}");
+    }
+}
+
+/// A 2xx is a delivery once its status arrives: a body over
+/// MaxResponseSize, or one that trickles past the attempt's Timeout, is
+/// neither a failure nor a reason to send the message again.
+#[test]
+fn a_2xx_with_a_huge_or_stalled_body_is_delivered_once() {
+    let server = TestServer::with_handler(None, |r| match r.path() {
+        "/huge" => Reply::new(200).with_body(vec![b'x'; 4 << 20]),
+        _ => Reply::text(200, "accepted, details follow").with_body_delay(Duration::from_secs(8)),
+    });
+    let queue = Queue::open(&directory("huge-body")).unwrap();
+    let mut huge = job("huge", server.url("/huge"), &[1, 1]);
+    huge.request.max_response_size = Some(1000);
+    queue.enqueue(huge).unwrap();
+    let mut stalled = job("stalled", server.url("/stalled"), &[1, 1]);
+    stalled.request.timeout = Some(Duration::from_secs(1));
+    let started = Instant::now();
+    queue.enqueue(stalled).unwrap();
+    assert!(queue.wait_idle(Duration::from_secs(20)).unwrap());
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    for id in ["huge", "stalled"] {
+        let status = queue.status(id).unwrap();
+        assert_eq!(
+            (
+                status.state,
+                status.attempts,
+                status.status,
+                status.error.as_str()
+            ),
+            (State::Delivered, 1, 200, ""),
+            "{id}"
+        );
+    }
+    let excerpt = &queue.attempts("huge").unwrap()[0].response_excerpt;
+    assert_eq!(excerpt.len(), 1024);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(server.request_count(), 2, "one request per message");
+}
+
+/// Every attempt is signed afresh: its own `webhook-timestamp`, and a
+/// signature that verifies with it.
+#[test]
+fn each_attempt_is_signed_with_its_own_timestamp() {
+    const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+    let server = planned_server(&[("/again", vec![Reply::new(503), Reply::new(200)])]);
+    let queue = Queue::open(&directory("resigned")).unwrap();
+    let mut job = job("", server.url("/again"), &[2]);
+    job.signer = Some(Signer::new(SECRET).unwrap());
+    let id = queue.enqueue(job).unwrap();
+    assert!(queue.wait_idle(Duration::from_secs(15)).unwrap());
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let signer = Signer::new(SECRET).unwrap();
+    let stamps: Vec<u64> = requests
+        .iter()
+        .map(|r| {
+            let stamp: u64 = r.header("webhook-timestamp").unwrap().parse().unwrap();
+            let expected = signer.signature(&id, stamp, &r.body);
+            assert_eq!(r.header("webhook-signature"), Some(expected.as_str()));
+            stamp
+        })
+        .collect();
+    // The pause is 2 s ± 20 %: the second stamp is at least a second later.
+    assert!(stamps[1] > stamps[0], "{stamps:?}");
+}
+
 #[test]
 fn too_many_requests_is_retried_after_retry_after() {
     let server = planned_server(&[(
@@ -552,6 +676,17 @@ fn mistakes_fail_the_enqueue_call() {
         .unwrap_err();
     assert!(matches!(err, QueueError::InvalidId { .. }));
     assert!(err.to_string().contains("invalid message id"), "{err}");
+    // The Standard Webhooks alphabet: no dots (they separate the signed
+    // content's parts), no spaces, nothing beyond 255 characters.
+    for id in ["doc.1".to_string(), "doc 1".into(), "x".repeat(256)] {
+        assert!(
+            matches!(
+                queue.enqueue(job(&id, url.clone(), &[1])),
+                Err(QueueError::InvalidId { .. })
+            ),
+            "{id}"
+        );
+    }
     assert_eq!(queue.counts().unwrap(), Counts::default());
     assert_eq!(
         queue.status("never-seen").unwrap().to_json(),

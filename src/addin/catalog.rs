@@ -167,6 +167,7 @@ pub fn message(err: &CallError, lang: Lang) -> Message {
         CallError::HeaderValueType { name, .. } => m! {"invalid_argument", lang, "{what}: the value of header \"{name}\" must be a string, number or boolean", "{what}: значение заголовка \"{name}\" должно быть строкой, числом или булевым"},
         CallError::Negative { .. } => m! {"invalid_argument", lang, "{what} cannot be negative", "{what} не может быть отрицательным"},
         CallError::OutOfRange { .. } => m! {"invalid_argument", lang, "{what} is out of range", "{what}: значение вне допустимого диапазона"},
+        CallError::AboveMaximum { max, .. } => m! {"invalid_argument", lang, "{what} must be at most {max}", "{what}: значение не должно превышать {max}"},
         CallError::InvalidSchedule { .. } => m! {"invalid_argument", lang, "{what} must be pauses in seconds separated by commas, e.g. \"5,300,1800\"", "{what} должно содержать паузы в секундах через запятую, например \"5,300,1800\""},
         CallError::InvalidSecret { .. } => m! {"invalid_secret", lang, "{what}: a secret starting with whsec_ must continue with base64 (the value is not shown)", "{what}: после префикса whsec_ секрет должен быть в base64 (значение не показывается)"},
         CallError::Http(e) => http_message(e, lang),
@@ -332,7 +333,7 @@ fn queue_message(e: &QueueError, lang: Lang) -> Message {
         }
         QueueError::InvalidId { id } => {
             let id = id.escape_debug();
-            m! {"invalid_message_id", lang, "invalid message id \"{id}\": at most {MAX_ID_LEN} characters, no line breaks or control characters", "недопустимый ИдентификаторСообщения \"{id}\": не более {MAX_ID_LEN} символов, без переводов строк и управляющих символов"}
+            m! {"invalid_message_id", lang, "invalid message id \"{id}\": 1 to {MAX_ID_LEN} characters from A-Z, a-z, 0-9, _, - and : (no dots or spaces)", "недопустимый ИдентификаторСообщения \"{id}\": от 1 до {MAX_ID_LEN} символов из A-Z, a-z, 0-9, _, - и : (без точек и пробелов)"}
         }
         QueueError::InvalidRequest(e) => http_message(e, lang),
         QueueError::Thread(e) => m! {"queue_thread", lang, "cannot start the delivery worker: {e}", "не удалось запустить поток доставки: {e}"},

@@ -85,6 +85,11 @@ pub enum CallError {
     OutOfRange {
         target: Target,
     },
+    /// A number above the member's documented maximum.
+    AboveMaximum {
+        target: Target,
+        max: u64,
+    },
     /// RetrySchedule is empty or malformed.
     InvalidSchedule {
         target: Target,
@@ -134,6 +139,7 @@ impl CallError {
             | CallError::HeaderValueType { target, .. }
             | CallError::Negative { target }
             | CallError::OutOfRange { target }
+            | CallError::AboveMaximum { target, .. }
             | CallError::InvalidSchedule { target }
             | CallError::InvalidSecret { target } => Some(*target),
             _ => None,

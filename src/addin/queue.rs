@@ -17,6 +17,10 @@ use crate::queue::{self, Job, Queue};
 /// WaitForDelivery's default limit, in seconds.
 pub const DEFAULT_WAIT_SECONDS: f64 = 30.0;
 
+/// WaitForDelivery's longest timeout: a 1C call that blocks for more than
+/// an hour is a mistake, not a wait.
+pub const MAX_WAIT_SECONDS: u64 = 3600;
+
 impl Client {
     /// The QueueDirectory in effect: the property, or the per-user default.
     pub fn queue_directory(&self) -> PathBuf {
@@ -68,7 +72,14 @@ impl Client {
         let seconds = if timeout.is_undefined() {
             DEFAULT_WAIT_SECONDS
         } else {
-            timeout.seconds()?
+            let seconds = timeout.seconds()?;
+            if seconds > MAX_WAIT_SECONDS as f64 {
+                return Err(CallError::AboveMaximum {
+                    target: timeout.target(),
+                    max: MAX_WAIT_SECONDS,
+                });
+            }
+            seconds
         };
         let idle = self.queue()?.wait_idle(Duration::from_secs_f64(seconds))?;
         Ok(Value::Bool(idle))

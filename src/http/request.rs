@@ -229,7 +229,25 @@ impl Prepared {
     /// Sends the request through the pooled client of `transport` and reads
     /// the whole answer.
     pub fn send(&self, transport: &super::Transport) -> Result<super::Response, Error> {
-        super::send::send(transport, self)
+        super::send::send(transport, self, super::send::Read::Whole)
+    }
+
+    /// Sends the request for its status: the answer counts once its status
+    /// line and headers arrive, and of the body at most `excerpt` bytes are
+    /// read, within `wait`. A body that is too large, too slow or cut off
+    /// never turns the answer into an error (the queue's deliveries: a 2xx
+    /// is a delivery whatever follows it).
+    pub fn send_for_status(
+        &self,
+        transport: &super::Transport,
+        excerpt: usize,
+        wait: std::time::Duration,
+    ) -> Result<super::Response, Error> {
+        let read = super::send::Read::Excerpt {
+            bytes: excerpt,
+            wait,
+        };
+        super::send::send(transport, self, read)
     }
 
     pub(crate) fn parts(&self) -> (reqwest::Method, &Url, &HeaderMap, Option<&Bytes>) {

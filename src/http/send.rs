@@ -1,19 +1,37 @@
 //! One HTTP exchange: a prepared request through the pooled client, and its
 //! answer read within the size limit.
 
+use std::time::Duration;
+
 use super::classify::classify;
 use super::{pool, Error, Prepared, Response, Transport};
 
-/// Sends `request` and reads the whole answer.
-pub(crate) fn send(transport: &Transport, request: &Prepared) -> Result<Response, Error> {
+/// How much of the answer's body an exchange reads.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Read {
+    /// All of it, within the request's MaxResponseSize and Timeout.
+    Whole,
+    /// At most `bytes`, waiting at most `wait` for them; whatever happens to
+    /// the body after the status line (too long, too slow, cut off) leaves
+    /// the answer as it stands, with the part that arrived.
+    Excerpt { bytes: usize, wait: Duration },
+}
+
+/// Sends `request` and reads its answer as `read` says.
+pub(crate) fn send(
+    transport: &Transport,
+    request: &Prepared,
+    read: Read,
+) -> Result<Response, Error> {
     let pooled = pool::client(transport)?;
-    pooled.run(exchange(&pooled.client, transport, request))
+    pooled.run(exchange(&pooled.client, transport, request, read))
 }
 
 async fn exchange(
     client: &reqwest::Client,
     transport: &Transport,
     request: &Prepared,
+    read: Read,
 ) -> Result<Response, Error> {
     let (method, url, headers, body) = request.parts();
     let mut builder = client.request(method, url.clone()).headers(headers.clone());
@@ -40,7 +58,10 @@ async fn exchange(
             )
         })
         .collect();
-    let body = read_body(response, request, transport).await?;
+    let body = match read {
+        Read::Whole => read_body(response, request, transport).await?,
+        Read::Excerpt { bytes, wait } => read_excerpt(response, bytes, wait).await,
+    };
     Ok(Response {
         status,
         headers,
@@ -86,4 +107,24 @@ async fn read_body(
             }
         }
     }
+}
+
+/// Up to `bytes` of the body, for at most `wait`; errors end the reading
+/// and keep what arrived.
+async fn read_excerpt(mut response: reqwest::Response, bytes: usize, wait: Duration) -> Vec<u8> {
+    let mut body = Vec::new();
+    let reading = async {
+        while body.len() < bytes {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = bytes - body.len();
+                    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                }
+                Ok(None) | Err(_) => break,
+            }
+        }
+    };
+    // Elapsed: keep what arrived; the connection is dropped half-read.
+    let _ = tokio::time::timeout(wait, reading).await;
+    body
 }

@@ -11,7 +11,7 @@ use super::job::{self, Loaded};
 use super::schedule::{self, Verdict};
 use super::store::{self, AttemptRecord, Claimed};
 use super::time;
-use super::worker::{backoff, lock, Shared, EXCERPT_BYTES};
+use super::worker::{backoff, lock, Shared, EXCERPT_BYTES, EXCERPT_WAIT};
 use crate::audit;
 use crate::http::{self, Prepared, Response};
 
@@ -63,7 +63,10 @@ fn attempt(
     };
     let started_at = time::now_ms();
     let clock = Instant::now();
-    let outcome = request.send(&loaded.transport);
+    // A 2xx is a delivery once its status arrives: of the body only the
+    // excerpt kept with the attempt is read, so a large or slow body never
+    // turns an accepted message into a failure or a duplicate.
+    let outcome = request.send_for_status(&loaded.transport, EXCERPT_BYTES, EXCERPT_WAIT);
     let elapsed = clock.elapsed();
     let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
     let verdict = schedule::decide(&outcome, number, &loaded.schedule, schedule::random_unit());
@@ -116,12 +119,13 @@ fn attempt_request(loaded: &Loaded, id: &str) -> Result<Prepared, http::Error> {
 
 /// The first [`EXCERPT_BYTES`] of the body as text.
 fn excerpt(response: &Response) -> String {
+    // The body was read up to EXCERPT_BYTES: one that long may go on.
     let cut = response.body.len().min(EXCERPT_BYTES);
     let mut text = http::decode_text(
         &response.body[..cut],
         response.header("content-type").as_deref(),
     );
-    if cut < response.body.len() && text.ends_with('\u{fffd}') {
+    if cut == EXCERPT_BYTES && text.ends_with('\u{fffd}') {
         // A character split by the cut, not one the server sent.
         text.pop();
     }

@@ -17,7 +17,7 @@ use crate::http::{self, sign::Signer, Headers, Method, Request, Transport};
 pub const DEFAULT_SCHEDULE: [u64; 7] = [5, 300, 1800, 7200, 18_000, 36_000, 36_000];
 
 /// Longest accepted message id (it travels in a header and is the key).
-pub const MAX_ID_LEN: usize = 256;
+pub const MAX_ID_LEN: usize = 255;
 
 /// Longest single attempt. A queued request with no Timeout (or a longer
 /// one) is cut here, because the lease that keeps other processes off the
@@ -99,6 +99,17 @@ pub(crate) struct Prepared {
     pub lease: Duration,
 }
 
+/// A message id as the Standard Webhooks specification allows it in
+/// `webhook-id` and in the signed content: 1 to [`MAX_ID_LEN`] characters
+/// from `A-Z a-z 0-9 _ - :`. A dot would make the signed content
+/// (`id.timestamp.body`) ambiguous.
+pub fn valid_id(id: &str) -> bool {
+    (1..=MAX_ID_LEN).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':'))
+}
+
 /// Checks what can be checked before the message is accepted, so that a
 /// typo fails the Enqueue call instead of a silent background failure.
 pub(crate) fn prepare(job: Job) -> Result<Prepared, QueueError> {
@@ -107,7 +118,7 @@ pub(crate) fn prepare(job: Job) -> Result<Prepared, QueueError> {
     } else {
         job.id
     };
-    if id.chars().count() > MAX_ID_LEN || http::validate_header("webhook-id", &id).is_err() {
+    if !valid_id(&id) {
         return Err(QueueError::InvalidId { id });
     }
     let request = &job.request;
@@ -128,7 +139,7 @@ pub(crate) fn prepare(job: Job) -> Result<Prepared, QueueError> {
             client_certificate: job.transport.client_certificate.clone(),
             proxy: job.transport.proxy.clone(),
             connect_timeout_ms: job.transport.connect_timeout.map(millis),
-            follow_redirects: job.transport.follow_redirects,
+            follow_redirects: false,
         },
         signing_secret: job.signer.as_ref().map(|s| s.secret().to_string()),
         schedule: job.schedule,
@@ -239,7 +250,12 @@ pub(crate) fn load(json: &str, body: Option<Vec<u8>>) -> Result<Loaded, String> 
         client_certificate: t.client_certificate,
         proxy: t.proxy,
         connect_timeout: t.connect_timeout_ms.map(Duration::from_millis),
-        follow_redirects: t.follow_redirects,
+        // A queued message never follows a redirect, whatever AllowRedirects
+        // said when it was enqueued (rows stored before this rule included):
+        // a 3xx is an answer to retry, as the Standard Webhooks
+        // specification says, and the signed body is never sent to a host
+        // the 1C code did not name.
+        follow_redirects: false,
     };
     Ok(Loaded {
         request,
@@ -309,6 +325,18 @@ mod tests {
         let mut job = sample();
         job.id = "x".repeat(MAX_ID_LEN + 1);
         assert!(matches!(prepare(job), Err(QueueError::InvalidId { .. })));
+        for bad in ["a.b", "msg 1", "докум-1", "a/b", "a\0b"] {
+            assert!(!valid_id(bad), "{bad:?}");
+        }
+        for good in [
+            "x",
+            "msg_2Zb9",
+            "0f8fad5b-d9cb-469f-a165-70867728950e",
+            "order:1-A_b",
+        ] {
+            assert!(valid_id(good), "{good:?}");
+        }
+        assert!(valid_id(&"x".repeat(MAX_ID_LEN)));
         let mut job = sample();
         job.request.url = "ftp://example.com/".into();
         assert!(matches!(prepare(job), Err(QueueError::InvalidRequest(_))));

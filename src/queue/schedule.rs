@@ -26,45 +26,56 @@ pub(crate) enum Verdict {
     Failed,
 }
 
-/// True for outcomes a later attempt may change: no connection, a timeout,
-/// a broken transfer, or status 408, 429 or 5xx.
-fn worth_retrying(outcome: &Result<Response, Error>) -> bool {
-    outcome.as_ref().map_or_else(
-        |e| {
-            matches!(
-                e,
-                Error::Connect { .. } | Error::Timeout { .. } | Error::Transfer { .. }
-            )
-        },
-        |r| matches!(r.status, 408 | 429 | 500..=599),
+/// Shortest pause honoured from `Retry-After`: "0" or a date in the past
+/// would otherwise retry in a tight loop.
+pub const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// True for failures no later attempt can change: the request itself is
+/// malformed (checked at Enqueue, so only a row from an older version can
+/// get here). Everything else that kept an answer from arriving, TLS
+/// included (a certificate gets renewed), may pass later.
+fn hopeless(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::EmptyUrl
+            | Error::InvalidUrl { .. }
+            | Error::UnsupportedScheme { .. }
+            | Error::InvalidMethod { .. }
+            | Error::InvalidHeaderName { .. }
+            | Error::InvalidHeaderValue { .. }
     )
 }
 
 /// The verdict after `attempts_made` attempts (this one included) ended
-/// with `outcome`. `unit` in [0, 1] places the pause within the jitter band.
+/// with `outcome`, by the Standard Webhooks specification's rules: only a
+/// 2xx is a delivery; 410 Gone fails at once; every other answer (3xx,
+/// 4xx, 5xx) and every failure to get an answer is retried on the
+/// schedule. `Retry-After` replaces the scheduled pause, but never beyond
+/// the schedule's longest pause and never under [`MIN_RETRY_AFTER`].
+/// `unit` in [0, 1] places the pause within the jitter band.
 pub(crate) fn decide(
     outcome: &Result<Response, Error>,
     attempts_made: u32,
     schedule: &[u64],
     unit: f64,
 ) -> Verdict {
-    if let Ok(response) = outcome {
-        if (200..300).contains(&response.status) {
-            return Verdict::Delivered;
-        }
-    }
-    // 408, 429, 5xx, no connection, timeout, broken transfer. Anything else
-    // (410 and other 4xx, an unfollowed 3xx, a TLS or setting error) will
-    // not get better by itself.
-    if !worth_retrying(outcome) {
-        return Verdict::Failed;
+    match outcome {
+        Ok(response) if (200..300).contains(&response.status) => return Verdict::Delivered,
+        Ok(response) if response.status == 410 => return Verdict::Failed,
+        Err(error) if hopeless(error) => return Verdict::Failed,
+        _ => {}
     }
     let index = usize::try_from(attempts_made.saturating_sub(1)).unwrap_or(usize::MAX);
     let Some(&pause) = schedule.get(index) else {
         return Verdict::Failed;
     };
     if let Some(asked) = outcome.as_ref().ok().and_then(retry_after) {
-        return Verdict::Retry(asked.min(MAX_PAUSE));
+        let longest = schedule
+            .iter()
+            .copied()
+            .max()
+            .map_or(MAX_PAUSE, |s| Duration::from_secs(s).min(MAX_PAUSE));
+        return Verdict::Retry(asked.clamp(MIN_RETRY_AFTER, longest.max(MIN_RETRY_AFTER)));
     }
     Verdict::Retry(jittered(pause, unit))
 }
@@ -112,17 +123,23 @@ mod tests {
     const SCHEDULE: [u64; 3] = [5, 300, 1800];
 
     #[test]
-    fn only_2xx_delivers_and_hopeless_answers_fail_at_once() {
+    fn only_2xx_delivers_only_410_fails_at_once_and_the_rest_is_retried() {
         for status in [200, 201, 204, 299] {
             assert_eq!(
                 decide(&answer(status, &[]), 1, &SCHEDULE, 0.5),
                 Verdict::Delivered
             );
         }
-        for status in [301, 304, 400, 401, 403, 404, 410, 422] {
+        assert_eq!(
+            decide(&answer(410, &[]), 1, &SCHEDULE, 0.5),
+            Verdict::Failed
+        );
+        for status in [
+            100, 301, 302, 304, 307, 400, 401, 403, 404, 409, 422, 451, 501, 599,
+        ] {
             assert_eq!(
                 decide(&answer(status, &[]), 1, &SCHEDULE, 0.5),
-                Verdict::Failed,
+                Verdict::Retry(Duration::from_secs(5)),
                 "{status}"
             );
         }
@@ -130,7 +147,12 @@ mod tests {
             url: "https://x/".into(),
             cause: crate::http::TlsCause::UnknownIssuer,
         });
-        assert_eq!(decide(&tls, 1, &SCHEDULE, 0.5), Verdict::Failed);
+        assert_eq!(
+            decide(&tls, 1, &SCHEDULE, 0.5),
+            Verdict::Retry(Duration::from_secs(5))
+        );
+        let malformed = Err(Error::InvalidHeaderValue { name: "X-A".into() });
+        assert_eq!(decide(&malformed, 1, &SCHEDULE, 0.5), Verdict::Failed);
     }
 
     #[test]
@@ -170,7 +192,7 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_wins_but_not_over_the_schedule_end() {
+    fn retry_after_wins_within_one_second_and_the_longest_pause() {
         let seconds = answer(429, &[("Retry-After", "1")]);
         assert_eq!(
             decide(&seconds, 1, &SCHEDULE, 0.0),
@@ -183,11 +205,19 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        // Capped at the schedule's longest pause, and never under 1 s.
         let forever = answer(503, &[("Retry-After", "999999999")]);
         assert_eq!(
             decide(&forever, 1, &SCHEDULE, 0.0),
-            Verdict::Retry(MAX_PAUSE)
+            Verdict::Retry(Duration::from_secs(1800))
         );
+        for now in ["0", &httpdate::fmt_http_date(std::time::SystemTime::now())] {
+            assert_eq!(
+                decide(&answer(429, &[("Retry-After", now)]), 1, &SCHEDULE, 0.0),
+                Verdict::Retry(MIN_RETRY_AFTER),
+                "{now}"
+            );
+        }
         assert_eq!(decide(&seconds, 4, &SCHEDULE, 0.0), Verdict::Failed);
         // A 2xx with Retry-After is still delivered.
         assert_eq!(

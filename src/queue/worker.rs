@@ -37,6 +37,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Bytes of a response body kept with its attempt.
 pub const EXCERPT_BYTES: usize = 1024;
 
+/// Longest wait for that excerpt once the status has arrived.
+pub const EXCERPT_WAIT: Duration = Duration::from_secs(2);
+
 /// Called with the final status of each message this process delivered or
 /// failed.
 pub type Listener = Arc<dyn Fn(&MessageStatus) + Send + Sync>;
