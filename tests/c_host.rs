@@ -1435,6 +1435,54 @@ call ПоставитьВОчередь {flaky} {json} {empty} {dotted}",
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// 1C keeps one waiting ExternalEvent by default and drops later ones until
+/// the 1C code is idle; the C host plays that buffer. 200 messages whose
+/// retries all end while the 1C code waits in WaitForDelivery: all 200
+/// events arrive, because the add-in raised the buffer at Init.
+#[test]
+fn a_burst_of_200_outcomes_reaches_1c_as_200_events() {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    let seen = Mutex::new(HashSet::new());
+    // Each message's first attempt is answered 503, its retry 200: the
+    // retries come due together, after the last Enqueue.
+    let server = TestServer::with_handler(None, move |r| {
+        let id = r.header("webhook-id").unwrap_or_default().to_string();
+        if seen.lock().unwrap().insert(id) {
+            support::Reply::new(503)
+        } else {
+            support::Reply::new(200)
+        }
+    });
+    let dir = queue_dir("burst");
+    let url = q(&server.url("/burst"));
+    let mut script = format!(
+        "set QueueDirectory {}\nset RetrySchedule {}\n",
+        q(&host::path(&dir)),
+        q("2")
+    );
+    for i in 0..200 {
+        script.push_str(&format!(
+            "call Enqueue {url} {} {} {}\n",
+            q("{}"),
+            q(""),
+            q(&format!("burst-{i}"))
+        ));
+    }
+    script.push_str("call WaitForDelivery 120\nsleep 0.2");
+    let run = host::run("en", &script);
+    run.assert_clean();
+    assert_eq!(run.step(202).ok(), "bool true", "{}", run.shown());
+    let events: HashSet<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("* event \"Webhook1C\" \"Delivered\""))
+        .collect();
+    assert_eq!(events.len(), 200, "{}", run.stdout);
+    assert!(!run.stdout.contains("# events dropped"), "{}", run.stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn destroying_the_object_or_unloading_mid_delivery_neither_crashes_nor_loses_the_message() {
     let server = TestServer::http();

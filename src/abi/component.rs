@@ -235,6 +235,13 @@ unsafe extern "system" fn init(this: *mut c_void, disp: *mut c_void) -> bool {
         // SAFETY: `disp` is the host's connection object (or NULL), alive
         // until Done.
         let connection = unsafe { Connection::from_raw(disp) };
+        if let Some(connection) = &connection {
+            if !connection.raise_event_buffer(crate::addin::EVENT_BUFFER_DEPTH.into()) {
+                log::warn!(
+                    "the host did not raise its event buffer; outcome events may be dropped"
+                );
+            }
+        }
         let mut state = c.lock();
         state.connection = connection;
         let sink = connection.map(|c| Arc::new(c) as Arc<dyn crate::host::EventSink>);

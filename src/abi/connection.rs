@@ -12,6 +12,8 @@ type AddErrorFn =
     unsafe extern "system" fn(*mut c_void, u16, *const WChar, *const WChar, c_long) -> bool;
 type ExternalEventFn =
     unsafe extern "system" fn(*mut c_void, *mut WChar, *mut WChar, *mut WChar) -> bool;
+type SetDepthFn = unsafe extern "system" fn(*mut c_void, c_long) -> bool;
+type GetDepthFn = unsafe extern "system" fn(*mut c_void) -> c_long;
 
 /// A checked handle to the host's connection object.
 #[derive(Clone, Copy)]
@@ -19,6 +21,8 @@ pub struct Connection {
     object: NonNull<c_void>,
     add_error: Option<AddErrorFn>,
     external_event: Option<ExternalEventFn>,
+    set_event_buffer_depth: Option<SetDepthFn>,
+    get_event_buffer_depth: Option<GetDepthFn>,
 }
 
 // SAFETY: the connection object lives until Done; the host documents
@@ -46,6 +50,8 @@ impl Connection {
             object,
             add_error: vtable.add_error,
             external_event: vtable.external_event,
+            set_event_buffer_depth: vtable.set_event_buffer_depth,
+            get_event_buffer_depth: vtable.get_event_buffer_depth,
         })
     }
 
@@ -68,6 +74,22 @@ impl Connection {
                 scode,
             )
         }
+    }
+
+    /// Raises the host's event buffer to `depth` unless it is deeper
+    /// already; true when the buffer holds at least `depth` afterwards.
+    pub fn raise_event_buffer(&self, depth: c_long) -> bool {
+        let (Some(set), Some(get)) = (self.set_event_buffer_depth, self.get_event_buffer_depth)
+        else {
+            return false;
+        };
+        // SAFETY: checked handle; both entries take only the object.
+        let current = unsafe { get(self.object.as_ptr()) };
+        if current >= depth {
+            return true;
+        }
+        // SAFETY: as above.
+        unsafe { set(self.object.as_ptr(), depth) }
     }
 
     /// Sends `ExternalEvent(source, message, data)`.

@@ -12,6 +12,14 @@ use crate::queue::{Queue, State, Subscription};
 /// `source` of every ExternalEvent.
 pub const EVENT_SOURCE: &str = "Webhook1C";
 
+/// The host's event buffer depth asked for at Init. 1C keeps one waiting
+/// event by default and drops later ones (ExternalEvent answers false)
+/// until the 1C code is idle again; a burst of outcomes (a scheduled job
+/// enqueuing a few hundred messages to a receiver that comes back up)
+/// would lose all but the first. A thousand events of a few hundred bytes
+/// each is well under a megabyte of the host's memory.
+pub const EVENT_BUFFER_DEPTH: i32 = 1000;
+
 type Slot = Arc<Mutex<Option<Arc<dyn EventSink>>>>;
 
 /// The object's side of the queue's outcome notifications.
@@ -55,7 +63,14 @@ impl EventRelay {
                 "Failed"
             };
             if let Some(sink) = sink.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-                sink.external_event(EVENT_SOURCE, message, &status.to_json());
+                if !sink.external_event(EVENT_SOURCE, message, &status.to_json()) {
+                    // The outcome itself is in the queue (MessageStatus);
+                    // only the notification is lost.
+                    log::warn!(
+                        "message {}: the host refused the {message} event (its event buffer is full)",
+                        status.id
+                    );
+                }
             }
         }));
         self.subscription = Some((dir, subscription));

@@ -25,6 +25,7 @@ use std::sync::Arc;
 pub use args::{Arg, Args};
 pub use client::Client;
 pub use errors::CallError;
+pub use events::EVENT_BUFFER_DEPTH;
 pub use members::{find_method, find_property, methods, properties, Method, Param, Property};
 
 use crate::host::{EventSink, Lang, Value};

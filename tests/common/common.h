@@ -167,6 +167,11 @@ void connection_free(connection *c);
 IAddInDefBaseEx *connection_interface(connection *c);
 /* Number of AddError calls with scode != 0 (1C exceptions) so far. */
 unsigned long connection_exceptions(connection *c);
+/* Hands the events waiting in the buffer to on_external_event, as 1C does
+ * when none of the 1C code's own calls runs; and how many ExternalEvent
+ * calls found the buffer full. */
+void connection_deliver_events(connection *c);
+unsigned long connection_events_dropped(connection *c);
 /* malloc'ed UTF-8 text of the last exception if there was one after
  * connection_exceptions returned `mark`, else NULL. */
 char *connection_exception_since(connection *c, unsigned long mark);

@@ -10,11 +10,24 @@
 #include "common.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+/* One ExternalEvent waiting in the buffer, its strings copied. */
+typedef struct buffered_event {
+    WCHAR_T *source, *message, *data;
+} buffered_event;
 
 struct connection {
     IAddInDefBaseEx iface;      /* first: the add-in calls with this address */
     host_mutex *lock;
+    /* 1C's event buffer: ExternalEvent queues an event while fewer than
+     * event_buffer_depth wait (the default depth is 1), drops it and returns
+     * false otherwise; the host hands the waiting events to the 1C code only
+     * when no call of its own runs (connection_deliver_events). */
     long event_buffer_depth;
+    buffered_event *events;
+    size_t events_waiting;
+    unsigned long events_dropped;
     unsigned long exceptions;
     char *last_exception;
 };
@@ -100,19 +113,63 @@ static long ADDIN_API conn_GetEventBufferDepth(void *self)
     return depth;
 }
 
+static WCHAR_T *utf16_copy(const WCHAR_T *s)
+{
+    bool terminated;
+    size_t units = utf16_len_bounded(s, SIZE_MAX, &terminated);
+    WCHAR_T *d = xmalloc((units + 1) * sizeof(WCHAR_T));
+    memcpy(d, s, units * sizeof(WCHAR_T));
+    d[units] = 0;
+    return d;
+}
+
+static void free_events(buffered_event *events, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(events[i].source);
+        free(events[i].message);
+        free(events[i].data);
+    }
+    free(events);
+}
+
 static bool ADDIN_API conn_ExternalEvent(void *self, WCHAR_T *source, WCHAR_T *message,
                                          WCHAR_T *data)
 {
     check_arg("ExternalEvent", "source", source);
     check_arg("ExternalEvent", "message", message);
     check_arg("ExternalEvent", "data", data);
-    on_external_event(from_self(self), source, message, data);
-    return true;
+    if (!source || !message || !data)
+        return false;
+    connection *c = from_self(self);
+    buffered_event e = { utf16_copy(source), utf16_copy(message), utf16_copy(data) };
+    host_mutex_lock(c->lock);
+    bool queued = c->event_buffer_depth > 0 && c->events_waiting < (size_t)c->event_buffer_depth;
+    if (queued) {
+        c->events = xrealloc(c->events, (c->events_waiting + 1) * sizeof *c->events);
+        c->events[c->events_waiting++] = e;
+    } else {
+        c->events_dropped++;
+    }
+    host_mutex_unlock(c->lock);
+    if (!queued) {
+        free(e.source);
+        free(e.message);
+        free(e.data);
+    }
+    return queued;
 }
 
 static void ADDIN_API conn_CleanEventBuffer(void *self)
 {
-    (void)self;
+    connection *c = from_self(self);
+    host_mutex_lock(c->lock);
+    buffered_event *events = c->events;
+    size_t count = c->events_waiting;
+    c->events = NULL;
+    c->events_waiting = 0;
+    host_mutex_unlock(c->lock);
+    free_events(events, count);
 }
 
 static bool ADDIN_API conn_SetStatusLine(void *self, WCHAR_T *statusLine)
@@ -240,10 +297,32 @@ connection *connection_new(void)
     return c;
 }
 
+void connection_deliver_events(connection *c)
+{
+    host_mutex_lock(c->lock);
+    buffered_event *events = c->events;
+    size_t count = c->events_waiting;
+    c->events = NULL;
+    c->events_waiting = 0;
+    host_mutex_unlock(c->lock);
+    for (size_t i = 0; i < count; i++)
+        on_external_event(c, events[i].source, events[i].message, events[i].data);
+    free_events(events, count);
+}
+
+unsigned long connection_events_dropped(connection *c)
+{
+    host_mutex_lock(c->lock);
+    unsigned long dropped = c->events_dropped;
+    host_mutex_unlock(c->lock);
+    return dropped;
+}
+
 void connection_free(connection *c)
 {
     if (!c)
         return;
+    free_events(c->events, c->events_waiting);
     host_mutex_free(c->lock);
     free(c->last_exception);
     free(c);

@@ -626,7 +626,6 @@ static int cmd_reload(session *s, const command *c)
 
 static int cmd_sleep(session *s, const command *c)
 {
-    (void)s;
     char *end = NULL;
     double secs = c->count == 2 ? strtod(c->tokens[1].text, &end) : -1;
     if (c->count != 2 || end == c->tokens[1].text || *end != '\0' || !(secs >= 0) ||
@@ -634,7 +633,11 @@ static int cmd_sleep(session *s, const command *c)
         command_error("usage: sleep SECONDS");
         return CONTINUE;
     }
-    host_sleep_seconds(secs);
+    /* The 1C code is idle: its events arrive meanwhile. */
+    for (double left = secs; left > 0; left -= 0.05) {
+        host_sleep_seconds(left < 0.05 ? left : 0.05);
+        connection_deliver_events(s->conn);
+    }
     return CONTINUE;
 }
 
@@ -733,6 +736,11 @@ static int run_commands(session *s, command_source *src)
         }
         int rc = run_command(s, &c);
         command_free(&c);
+        /* Between two statements of the 1C code the buffered events wait;
+         * the host hands them over when the code is idle: here, after each
+         * command (a blocking call such as WaitForDelivery fills the
+         * buffer, as it would in 1C). */
+        connection_deliver_events(s->conn);
         if (rc != CONTINUE)
             return rc;
     }
@@ -867,6 +875,10 @@ int main(int argc, char **argv)
             status = 1;
         destroy_object(&s);
         unload_library(&s);
+        connection_deliver_events(s.conn);
+        unsigned long dropped = connection_events_dropped(s.conn);
+        if (dropped > 0)
+            out_line("# events dropped: %lu (the event buffer was full)", dropped);
         status = finish(status);
     }
     /* After the library is unloaded: Windows cannot delete a loaded DLL. */
