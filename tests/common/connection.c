@@ -123,14 +123,30 @@ static WCHAR_T *utf16_copy(const WCHAR_T *s)
     return d;
 }
 
+static void free_event(buffered_event *e)
+{
+    free(e->source);
+    free(e->message);
+    free(e->data);
+}
+
 static void free_events(buffered_event *events, size_t count)
 {
-    for (size_t i = 0; i < count; i++) {
-        free(events[i].source);
-        free(events[i].message);
-        free(events[i].data);
-    }
+    for (size_t i = 0; i < count; i++)
+        free_event(&events[i]);
     free(events);
+}
+
+/* Empties the buffer; the caller owns what it held. */
+static buffered_event *take_events(connection *c, size_t *count)
+{
+    host_mutex_lock(c->lock);
+    buffered_event *events = c->events;
+    *count = c->events_waiting;
+    c->events = NULL;
+    c->events_waiting = 0;
+    host_mutex_unlock(c->lock);
+    return events;
 }
 
 static bool ADDIN_API conn_ExternalEvent(void *self, WCHAR_T *source, WCHAR_T *message,
@@ -152,23 +168,15 @@ static bool ADDIN_API conn_ExternalEvent(void *self, WCHAR_T *source, WCHAR_T *m
         c->events_dropped++;
     }
     host_mutex_unlock(c->lock);
-    if (!queued) {
-        free(e.source);
-        free(e.message);
-        free(e.data);
-    }
+    if (!queued)
+        free_event(&e);
     return queued;
 }
 
 static void ADDIN_API conn_CleanEventBuffer(void *self)
 {
-    connection *c = from_self(self);
-    host_mutex_lock(c->lock);
-    buffered_event *events = c->events;
-    size_t count = c->events_waiting;
-    c->events = NULL;
-    c->events_waiting = 0;
-    host_mutex_unlock(c->lock);
+    size_t count;
+    buffered_event *events = take_events(from_self(self), &count);
     free_events(events, count);
 }
 
@@ -299,12 +307,8 @@ connection *connection_new(void)
 
 void connection_deliver_events(connection *c)
 {
-    host_mutex_lock(c->lock);
-    buffered_event *events = c->events;
-    size_t count = c->events_waiting;
-    c->events = NULL;
-    c->events_waiting = 0;
-    host_mutex_unlock(c->lock);
+    size_t count;
+    buffered_event *events = take_events(c, &count);
     for (size_t i = 0; i < count; i++)
         on_external_event(c, events[i].source, events[i].message, events[i].data);
     free_events(events, count);
