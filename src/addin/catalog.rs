@@ -14,7 +14,7 @@ use super::errors::{CallError, Expected, Target};
 use crate::host::value::Kind;
 use crate::host::Lang;
 use crate::http::{self, ConnectCause, Setting, TimeoutPhase, TlsCause, TransferCause};
-use crate::queue::{QueueError, MAX_ID_LEN};
+use crate::queue::{QueueError, Unsafe, MAX_ID_LEN};
 
 /// Every code `ErrorCode` can hold, with what it means.
 pub const CODES: &[(&str, &str)] = &[
@@ -90,6 +90,14 @@ pub const CODES: &[(&str, &str)] = &[
     (
         "queue_directory",
         "QueueDirectory cannot be created or used",
+    ),
+    (
+        "queue_directory_unsafe",
+        "QueueDirectory belongs to another user or others can write to it",
+    ),
+    (
+        "queue_directory_network",
+        "QueueDirectory is on a network file system",
     ),
     (
         "queue_database",
@@ -169,6 +177,10 @@ pub fn message(err: &CallError, lang: Lang) -> Message {
         CallError::OutOfRange { .. } => m! {"invalid_argument", lang, "{what} is out of range", "{what}: значение вне допустимого диапазона"},
         CallError::AboveMaximum { max, .. } => m! {"invalid_argument", lang, "{what} must be at most {max}", "{what}: значение не должно превышать {max}"},
         CallError::InvalidSchedule { .. } => m! {"invalid_argument", lang, "{what} must be pauses in seconds separated by commas, e.g. \"5,300,1800\"", "{what} должно содержать паузы в секундах через запятую, например \"5,300,1800\""},
+        CallError::InvalidState { got, .. } => {
+            let got = got.escape_debug();
+            m! {"invalid_argument", lang, "{what} must be pending, delivered or failed, not \"{got}\"", "{what} должен быть pending, delivered или failed, а не \"{got}\""}
+        }
         CallError::InvalidSecret { .. } => m! {"invalid_secret", lang, "{what}: a secret starting with whsec_ must continue with base64 (the value is not shown)", "{what}: после префикса whsec_ секрет должен быть в base64 (значение не показывается)"},
         CallError::Http(e) => http_message(e, lang),
         CallError::Queue(e) => queue_message(e, lang),
@@ -335,6 +347,19 @@ fn queue_message(e: &QueueError, lang: Lang) -> Message {
             let id = id.escape_debug();
             m! {"invalid_message_id", lang, "invalid message id \"{id}\": 1 to {MAX_ID_LEN} characters from A-Z, a-z, 0-9, _, - and : (no dots or spaces)", "недопустимый ИдентификаторСообщения \"{id}\": от 1 до {MAX_ID_LEN} символов из A-Z, a-z, 0-9, _, - и : (без точек и пробелов)"}
         }
+        QueueError::NoDefaultDirectory => m! {"queue_directory", lang, "no per-user folder for the queue (HOME, XDG_DATA_HOME or LOCALAPPDATA is not set): set QueueDirectory to a local folder of the user the 1C server runs as", "не найден каталог пользователя для очереди (не заданы HOME, XDG_DATA_HOME или LOCALAPPDATA): задайте КаталогОчереди — локальный каталог пользователя, от имени которого работает сервер 1С"},
+        QueueError::UnsafeDirectory { path, reason: Unsafe::OtherOwner { owner } } => {
+            let path = path.display();
+            m! {"queue_directory_unsafe", lang, "the queue directory \"{path}\" belongs to another user (uid {owner}): the queue keeps credentials there, so it must be a folder of the user the 1C server runs as", "каталог очереди \"{path}\" принадлежит другому пользователю (uid {owner}): очередь хранит в нём учётные данные, поэтому это должен быть каталог пользователя, от имени которого работает сервер 1С"}
+        }
+        QueueError::UnsafeDirectory { path, reason: Unsafe::WritableByOthers { mode } } => {
+            let path = path.display();
+            m! {"queue_directory_unsafe", lang, "the queue directory \"{path}\" can be written by other users (mode {mode:04o}): the queue keeps credentials there; make it private (chmod 700) or choose another", "в каталог очереди \"{path}\" могут писать другие пользователи (права {mode:04o}): очередь хранит в нём учётные данные; закройте его (chmod 700) или выберите другой"}
+        }
+        QueueError::NetworkDirectory { path, kind } => {
+            let path = path.display();
+            m! {"queue_directory_network", lang, "the queue directory \"{path}\" is on a network file system ({kind}), where the queue's file locks do not hold: use a local folder, or QueueDatabase to share one queue between servers", "каталог очереди \"{path}\" находится в сетевой файловой системе ({kind}), где блокировки файлов очереди не работают: используйте локальный каталог или БазаДанныхОчереди, чтобы разделить очередь между серверами"}
+        }
         QueueError::InvalidRequest(e) => http_message(e, lang),
         QueueError::Thread(e) => m! {"queue_thread", lang, "cannot start the delivery worker: {e}", "не удалось запустить поток доставки: {e}"},
     }
@@ -439,6 +464,19 @@ mod tests {
             CallError::Queue(QueueError::Directory {
                 path: path(),
                 source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+            }),
+            CallError::Queue(QueueError::NoDefaultDirectory),
+            CallError::Queue(QueueError::UnsafeDirectory {
+                path: path(),
+                reason: Unsafe::OtherOwner { owner: 1001 },
+            }),
+            CallError::Queue(QueueError::UnsafeDirectory {
+                path: path(),
+                reason: Unsafe::WritableByOthers { mode: 0o777 },
+            }),
+            CallError::Queue(QueueError::NetworkDirectory {
+                path: path(),
+                kind: "NFS",
             }),
             CallError::Queue(QueueError::Database {
                 path: path().join("queue.sqlite3"),

@@ -39,6 +39,8 @@ pub struct Client {
     pub(crate) signer: Option<Signer>,
     pub(crate) log_file: String,
     pub(crate) queue_directory: String,
+    /// How long final messages stay (QueueRetention).
+    pub(crate) queue_retention: Duration,
     pub(crate) events: EventRelay,
     pub(crate) last: Response,
     /// ErrorText and ErrorCode: set together, cleared together.
@@ -61,6 +63,7 @@ impl Default for Client {
             signer: None,
             log_file: String::new(),
             queue_directory: String::new(),
+            queue_retention: crate::queue::DEFAULT_RETENTION,
             events: EventRelay::default(),
             last: Response::default(),
             failure: None,

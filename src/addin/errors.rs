@@ -94,6 +94,11 @@ pub enum CallError {
     InvalidSchedule {
         target: Target,
     },
+    /// A message state that is not `pending`, `delivered` or `failed`.
+    InvalidState {
+        target: Target,
+        got: String,
+    },
     /// SigningSecret has `whsec_` but no valid base64 after it.
     InvalidSecret {
         target: Target,
@@ -141,6 +146,7 @@ impl CallError {
             | CallError::OutOfRange { target }
             | CallError::AboveMaximum { target, .. }
             | CallError::InvalidSchedule { target }
+            | CallError::InvalidState { target, .. }
             | CallError::InvalidSecret { target } => Some(*target),
             _ => None,
         }

@@ -198,8 +198,20 @@ static PROPERTIES: &[Property] = &[
     Property {
         en: "QueueDirectory",
         ru: "КаталогОчереди",
-        get: Some(|c| text(&c.queue_directory().to_string_lossy())),
+        get: Some(|c| {
+            text(
+                &c.queue_directory()
+                    .map(|d| d.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            )
+        }),
         set: Some(|c, v| store(&mut c.queue_directory, v.str())),
+    },
+    Property {
+        en: "QueueRetention",
+        ru: "СрокХраненияОчереди",
+        get: Some(|c| Value::number(c.queue_retention.as_secs_f64() / 86_400.0)),
+        set: Some(Client::set_queue_retention),
     },
     Property {
         en: "StatusCode",
@@ -343,6 +355,23 @@ static PRODUCT_METHODS: &[Method] = &[
         )],
         returns: true,
         call: Client::wait_for_delivery,
+    },
+    Method {
+        en: "Messages",
+        ru: "Сообщения",
+        params: &[
+            required("State", "Состояние"),
+            optional("Limit", "Лимит", ParamDefault::Number(100)),
+        ],
+        returns: true,
+        call: Client::messages,
+    },
+    Method {
+        en: "Requeue",
+        ru: "ПовторитьОтправку",
+        params: &[required("MessageId", "ИдентификаторСообщения")],
+        returns: true,
+        call: Client::requeue,
     },
 ];
 
@@ -505,6 +534,7 @@ mod tests {
             ("LogFile", "ФайлЖурнала", true, true),
             ("QueueDirectory", "КаталогОчереди", true, true),
             ("RetrySchedule", "РасписаниеПовторов", true, true),
+            ("QueueRetention", "СрокХраненияОчереди", true, true),
             ("StatusCode", "КодСостояния", true, false),
             ("ResponseBody", "ТелоОтвета", true, false),
             ("ResponseHeaders", "ЗаголовкиОтвета", true, false),
@@ -535,6 +565,8 @@ mod tests {
                 0,
                 true,
             ),
+            ("Messages", "Сообщения", 2, 1, true),
+            ("Requeue", "ПовторитьОтправку", 1, 1, true),
         ];
         for (en, ru, arity, required, returns) in methods_expected {
             let m = methods()[find_method(en).unwrap_or_else(|| panic!("{en}"))];

@@ -4,6 +4,7 @@
 //! use.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::args::Arg;
 use super::client::Client;
@@ -87,6 +88,24 @@ impl Client {
             return Err(CallError::OutOfRange { target });
         }
         self.retry_count = n as u32;
+        Ok(())
+    }
+
+    /// QueueRetention, in days: 0 or more, at most ten years; fractions of
+    /// a day are kept to the millisecond.
+    pub fn set_queue_retention(&mut self, value: Arg<'_>) -> Result<(), CallError> {
+        let days = value.number()?;
+        let target = value.target();
+        if days < 0.0 {
+            return Err(CallError::Negative { target });
+        }
+        if !days.is_finite() || days > super::queue::MAX_RETENTION_DAYS {
+            return Err(CallError::AboveMaximum {
+                target,
+                max: super::queue::MAX_RETENTION_DAYS as u64,
+            });
+        }
+        self.queue_retention = Duration::from_millis((days * 86_400_000.0).round() as u64);
         Ok(())
     }
 

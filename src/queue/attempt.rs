@@ -5,11 +5,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use rusqlite::Connection;
-
 use super::job::{self, Loaded};
 use super::schedule::{self, Verdict};
-use super::store::{self, AttemptRecord, Claimed};
+use super::store::{self, AttemptRecord, Claimed, Finished, BUSY_TIMEOUT};
 use super::time;
 use super::worker::{backoff, lock, Shared, EXCERPT_BYTES, EXCERPT_WAIT};
 use crate::audit;
@@ -17,11 +15,7 @@ use crate::http::{self, Prepared, Response};
 
 /// One attempt of one claimed message, recorded. Returns the next message
 /// this thread leased with the outcome, if it took one.
-pub(super) fn deliver(
-    shared: &Shared,
-    conn: &mut Option<Connection>,
-    mut claimed: Claimed,
-) -> Option<Claimed> {
+pub(super) fn deliver(shared: &Shared, mut claimed: Claimed) -> Option<Claimed> {
     let number = claimed.attempts.saturating_add(1);
     let (record, verdict, last_error) = match job::load(&claimed.job, claimed.body.take()) {
         // Unreadable rows fail at once: no later attempt could read them.
@@ -34,17 +28,13 @@ pub(super) fn deliver(
     // Only when nothing claimed is waiting: a message taken now is
     // attempted at once, well inside its lease.
     let take_next = !shared.stopping() && !shared.claimed_waiting();
-    let (changed, next) = record_outcome(shared, &claimed, record, verdict, &last_error, take_next);
-    if changed && !matches!(verdict, Verdict::Retry(_)) {
-        if conn.is_none() {
-            *conn = store::connect(&shared.db_path).ok();
-        }
-        let status = conn
-            .as_ref()
-            .and_then(|c| store::status(c, &claimed.id).ok().flatten());
-        if let Some(status) = status {
-            shared.notify(&status);
-        }
+    let (finished, next) =
+        record_outcome(shared, &claimed, record, verdict, &last_error, take_next);
+    if finished.erased {
+        shared.note_erased();
+    }
+    if let Some(status) = finished.final_status {
+        shared.notify(&status);
     }
     next
 }
@@ -134,9 +124,15 @@ fn excerpt(response: &Response) -> String {
 
 /// Writes the outcome, retrying while the database is busy or failing, and
 /// with `take_next` leases the next due message in the same transaction.
-/// Returns whether the message's state changed through us, and the message
-/// leased. Giving up is safe: the lease runs out and the message is
-/// attempted again (at least once, never lost).
+/// Returns what the write did and the message leased. Giving up is safe:
+/// the lease runs out and the message is attempted again (at least once,
+/// never lost).
+///
+/// Bound: a write may wait for the batch ahead of it and then for its own
+/// lock, each at most [`BUSY_TIMEOUT`], so no write starts once less than
+/// twice that is left of the lease. The record therefore ends inside the
+/// lease, and no other worker can take the message over while this one is
+/// still recording it.
 fn record_outcome(
     shared: &Shared,
     claimed: &Claimed,
@@ -144,9 +140,11 @@ fn record_outcome(
     verdict: Verdict,
     last_error: &str,
     take_next: bool,
-) -> (bool, Option<Claimed>) {
-    // Half the margin: the lease must still hold when we give up.
-    let give_up = Instant::now() + job::LEASE_MARGIN / 2;
+) -> (Finished, Option<Claimed>) {
+    let give_up = claimed
+        .deadline
+        .checked_sub(BUSY_TIMEOUT * 2)
+        .unwrap_or(claimed.deadline);
     let mut failures = 0u32;
     loop {
         let (id, token, record, last_error) = (
@@ -156,29 +154,33 @@ fn record_outcome(
             last_error.to_string(),
         );
         let (owner, lease) = (shared.owner.clone(), shared.lease_override);
-        let next = Arc::new(Mutex::new(None));
-        let out = Arc::clone(&next);
+        let out = Arc::new(Mutex::new((Finished::default(), None)));
+        let slot = Arc::clone(&out);
         let result = shared.write(Box::new(move |c| {
-            let changed = store::finish(c, &id, token, record.as_ref(), verdict, &last_error)?;
-            if take_next {
-                // Run again alone after a rolled-back batch: this replaces
-                // the claim that did not count.
-                *lock(&out) = store::claim_in(c, &owner, 1, lease)?.pop();
-            }
+            let finished = store::finish(c, &id, token, record.as_ref(), verdict, &last_error)?;
+            let changed = finished.changed;
+            // Run again alone after a rolled-back batch: this replaces
+            // the outcome and the claim that did not count.
+            let next = if take_next {
+                store::claim_in(c, &owner, 1, lease)?.pop()
+            } else {
+                None
+            };
+            *lock(&slot) = (finished, next);
             Ok(changed)
         }));
         match result {
-            Ok(changed) => return (changed, lock(&next).take()),
+            Ok(_) => return std::mem::take(&mut *lock(&out)),
             Err(e) => {
                 failures += 1;
-                if Instant::now() >= give_up || shared.stopping() {
+                let pause = backoff(failures);
+                if Instant::now() + pause >= give_up || shared.stopping() {
                     log::warn!(
                         "message {}: cannot record the attempt ({e}); it will be attempted again when its lease runs out",
                         claimed.id
                     );
-                    return (false, None);
+                    return (Finished::default(), None);
                 }
-                let pause = backoff(failures);
                 log::warn!(
                     "message {}: cannot record the attempt ({e}); trying again in {pause:?}",
                     claimed.id

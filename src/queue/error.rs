@@ -12,6 +12,14 @@ use std::path::PathBuf;
 pub enum QueueError {
     /// The QueueDirectory cannot be created or resolved.
     Directory { path: PathBuf, source: io::Error },
+    /// No QueueDirectory was set and the environment names no per-user
+    /// data folder to put the default in.
+    NoDefaultDirectory,
+    /// The QueueDirectory is not private to the user the process runs as.
+    UnsafeDirectory { path: PathBuf, reason: Unsafe },
+    /// The QueueDirectory is on a network file system, where SQLite's
+    /// locks do not hold (`kind`: NFS, CIFS, FUSE, network share, …).
+    NetworkDirectory { path: PathBuf, kind: &'static str },
     /// SQLite failed: the file cannot be opened or written (permissions,
     /// disk full), it stayed locked longer than the busy timeout, or it is
     /// damaged.
@@ -33,6 +41,15 @@ pub enum QueueError {
     InvalidRequest(crate::http::Error),
     /// A worker thread could not be started.
     Thread(io::Error),
+}
+
+/// Why a QueueDirectory is not private.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unsafe {
+    /// Another user owns it (their user id).
+    OtherOwner { owner: u32 },
+    /// Group or others may write to it (its mode).
+    WritableByOthers { mode: u32 },
 }
 
 impl StdError for QueueError {

@@ -13,11 +13,16 @@
 //! A write that fails inside a batch (or a commit that fails) rolls the
 //! batch back, and each write of it is then applied in a transaction of its
 //! own, so every caller gets the result of its own write and nobody is told
-//! "done" for a row that was rolled back.
+//! "done" for a row that was rolled back. When the batch failed because the
+//! database stayed locked for the whole busy timeout, every caller gets that
+//! error at once instead: retrying the writes one by one would make the last
+//! caller wait one busy timeout per write ahead of it.
+//!
+//! The writer connection is never closed (see `worker` on why no
+//! connection of the queue ever is).
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
@@ -48,9 +53,8 @@ struct Pending {
 
 /// The writer connection of one database and the writes waiting for it.
 pub(crate) struct GroupCommit {
-    db_path: PathBuf,
-    /// Only the leader uses it; `None` after a failure, reopened on demand.
-    conn: Mutex<Option<Connection>>,
+    /// Only the leader uses it (and the checkpoints between batches).
+    conn: Mutex<store::Held>,
     pending: Mutex<Pending>,
     finished: Condvar,
     /// Transactions committed: fewer than writes when batches formed.
@@ -76,13 +80,21 @@ fn copy_error(e: &rusqlite::Error) -> rusqlite::Error {
     }
 }
 
+/// The database stayed locked by another connection (or process) for the
+/// whole busy timeout.
+pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 impl GroupCommit {
     /// A group for the database at `db_path`, using `conn` as its writer
     /// connection (settings from [`store::connect`]).
-    pub fn new(db_path: PathBuf, conn: Connection) -> GroupCommit {
+    pub fn new(conn: store::Held) -> GroupCommit {
         GroupCommit {
-            db_path,
-            conn: Mutex::new(Some(conn)),
+            conn: Mutex::new(conn),
             pending: Mutex::new(Pending::default()),
             finished: Condvar::new(),
             commits: AtomicU64::new(0),
@@ -109,9 +121,10 @@ impl GroupCommit {
                 // A panic must neither leave `leading` set (every later
                 // writer would wait forever) nor leave callers without an
                 // answer.
+                // The unwinding drops the open transaction, which rolls it
+                // back; the connection stays usable.
                 let outcomes =
                     catch_unwind(AssertUnwindSafe(|| self.apply(batch))).unwrap_or_else(|_| {
-                        *lock(&self.conn) = None;
                         let panicked = || {
                             rusqlite::Error::SqliteFailure(
                                 rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
@@ -138,40 +151,39 @@ impl GroupCommit {
         self.commits.load(Ordering::Relaxed)
     }
 
+    /// Runs `f` on the writer connection between batches, outside any
+    /// transaction (checkpoints).
+    pub fn with_connection<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        f(&lock(&self.conn))
+    }
+
     /// Runs one batch on the writer connection: all writes in one
-    /// transaction, or, when any of them or the commit fails, each alone.
+    /// transaction, or, when any of them or the commit fails, each alone
+    /// (unless the database was busy: then all fail with that).
     fn apply(&self, batch: Vec<(u64, Write)>) -> Vec<(u64, rusqlite::Result<bool>)> {
-        let mut guard = lock(&self.conn);
-        let conn = match guard.as_mut() {
-            Some(conn) => conn,
-            None => match store::connect(&self.db_path) {
-                Ok(fresh) => guard.insert(fresh),
-                Err(e) => {
-                    return batch
+        let mut conn = lock(&self.conn);
+        let writes: Vec<(u64, &Write)> = batch.iter().map(|(t, w)| (*t, w)).collect();
+        if writes.len() > 1 {
+            match self.together(&mut conn, &writes) {
+                Ok(outcomes) => return outcomes,
+                Err(e) if is_busy(&e) => {
+                    return writes
                         .iter()
                         .map(|(t, _)| (*t, Err(copy_error(&e))))
                         .collect()
                 }
-            },
-        };
-        let writes: Vec<(u64, &Write)> = batch.iter().map(|(t, w)| (*t, w)).collect();
-        if writes.len() > 1 {
-            if let Ok(outcomes) = self.together(conn, &writes) {
-                return outcomes;
+                Err(_) => {}
             }
         }
         let mut outcomes = Vec::with_capacity(writes.len());
-        let mut broken = false;
         for one in &writes {
             let outcome = self
-                .together(conn, std::slice::from_ref(one))
+                .together(&mut conn, std::slice::from_ref(one))
                 .and_then(|mut alone| alone.pop().map_or(Ok(false), |(_, r)| r));
-            broken |= outcome.is_err();
             outcomes.push((one.0, outcome));
-        }
-        if broken {
-            // A fresh connection next time, in case this one is broken.
-            *guard = None;
         }
         outcomes
     }
@@ -199,7 +211,7 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    fn temp_db(name: &str) -> PathBuf {
+    fn temp_db(name: &str) -> std::path::PathBuf {
         let dir =
             std::env::temp_dir().join(format!("webhook1c-group-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -211,7 +223,7 @@ mod tests {
         let conn = store::connect(path).unwrap();
         conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
             .unwrap();
-        GroupCommit::new(path.to_path_buf(), conn)
+        GroupCommit::new(conn)
     }
 
     fn insert(id: i64, v: Option<&'static str>) -> Write {

@@ -26,11 +26,15 @@ pub const MAX_ID_LEN: usize = 255;
 pub const MAX_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// How long past the attempt's timeout a claim stays valid: time to record
-/// the outcome while other writers hold the database (each waits at most
-/// the busy timeout). Longer means fewer duplicate attempts when the
-/// database is slow; shorter means a killed process's messages resume
-/// sooner. Outliving it costs at most a duplicate, never a message.
-pub(crate) const LEASE_MARGIN: Duration = Duration::from_secs(20);
+/// the outcome while other writers hold the database. Recording stops
+/// trying once less than two busy timeouts of the lease are left (a write
+/// may wait for the batch ahead of it and then for its own lock, each at
+/// most the busy timeout), so a record never runs past the lease; 30 s
+/// leaves one full attempt at recording even when the database is slow.
+/// Longer means fewer duplicate attempts when the database is slow; shorter
+/// means a killed process's messages resume sooner. Outliving it costs at
+/// most a duplicate, never a message.
+pub(crate) const LEASE_MARGIN: Duration = Duration::from_secs(30);
 
 /// One webhook to deliver in the background.
 #[derive(Clone)]
@@ -53,7 +57,14 @@ pub struct Job {
     /// The audit log (LogFile at Enqueue time) that gets one line per
     /// attempt through [`crate::audit`]; `None` or empty for none.
     pub log_file: Option<PathBuf>,
+    /// How long the message stays once final (QueueRetention): for
+    /// MessageStatus, and a failed one with its request for Requeue. Zero
+    /// erases a final message at once, row included.
+    pub retention: Duration,
 }
+
+/// QueueRetention's default: 7 days.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 impl Job {
     /// A job with a fresh id, no signature and [`DEFAULT_SCHEDULE`].
@@ -65,6 +76,7 @@ impl Job {
             signer: None,
             schedule: DEFAULT_SCHEDULE.to_vec(),
             log_file: None,
+            retention: DEFAULT_RETENTION,
         }
     }
 }
@@ -97,6 +109,7 @@ pub(crate) struct Prepared {
     pub json: String,
     pub body: Option<Bytes>,
     pub lease: Duration,
+    pub retention: Duration,
 }
 
 /// A message id as the Standard Webhooks specification allows it in
@@ -155,6 +168,7 @@ pub(crate) fn prepare(job: Job) -> Result<Prepared, QueueError> {
         json,
         body: job.request.body,
         lease,
+        retention: job.retention,
     })
 }
 

@@ -12,13 +12,15 @@
 //!
 //! The directory must be on a local disk: SQLite's WAL mode shares memory
 //! between the processes using the file, which network file systems do not
-//! provide, so processes on different machines cannot share one directory.
+//! provide, so processes on different machines cannot share one directory
+//! ([`directory`] refuses one that is remote or not private).
 //!
 //! Nothing here knows 1C: the add-in maps Enqueue, MessageStatus,
 //! QueueStatus and WaitForDelivery onto [`Queue`], and its ExternalEvent
 //! onto [`Queue::subscribe`].
 
 mod attempt;
+mod directory;
 mod error;
 mod group;
 mod job;
@@ -35,19 +37,25 @@ use std::time::Duration;
 
 use once_cell::sync::Lazy;
 
-pub use error::QueueError;
-pub use job::{Job, DEFAULT_SCHEDULE, MAX_ATTEMPT_TIMEOUT, MAX_ID_LEN};
+pub use directory::default_directory;
+pub use error::{QueueError, Unsafe};
+pub use job::{Job, DEFAULT_RETENTION, DEFAULT_SCHEDULE, MAX_ATTEMPT_TIMEOUT, MAX_ID_LEN};
 pub use schedule::{JITTER, MAX_PAUSE};
 pub use status::{Attempt, Counts, MessageStatus, State};
 pub use store::DATABASE_FILE;
+pub use time::{skew_system_clock, system_ms};
 pub use worker::{Listener, CONCURRENCY, EXCERPT_BYTES, POLL_INTERVAL};
 
-use worker::Shared;
+use worker::{lock, Shared};
 
 /// The workers of this process, one per canonical directory. Entries stay
 /// for the life of the process: pending messages keep being delivered after
 /// the last 1C object that enqueued them is gone.
 static OPEN: Lazy<Mutex<HashMap<PathBuf, Arc<Shared>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+
+/// Workers whose database was deleted under them: kept, never dropped, so
+/// their connections are never closed.
+static RETIRED: Lazy<Mutex<Vec<Arc<Shared>>>> = Lazy::new(|| Mutex::new(Vec::new()));
 
 /// One QueueDirectory. Cheap to clone; every handle of a directory in this
 /// process shares one database connection for its calls and one worker.
@@ -71,13 +79,29 @@ impl Queue {
     /// directory in this process starts its delivery worker, which then
     /// resumes whatever is pending there, including messages of processes
     /// that died; later opens return a handle to the same worker.
+    ///
+    /// A directory whose database was deleted (or replaced) since its
+    /// worker started gets a new worker on the new files: nothing accepted
+    /// later goes into a deleted file. The old worker stops; its
+    /// connections stay open (on the deleted files) for the reason given in
+    /// `worker`.
     pub fn open(dir: &Path) -> Result<Queue, QueueError> {
-        let dir = prepare_directory(dir)?;
+        let dir = directory::prepare(dir)?;
         let mut open = OPEN.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(shared) = open.get(&dir) {
-            return Ok(Queue {
-                shared: Arc::clone(shared),
-            });
+            if shared.is_current() {
+                return Ok(Queue {
+                    shared: Arc::clone(shared),
+                });
+            }
+            log::warn!(
+                "queue {}: the database was deleted or replaced; opening the new one",
+                dir.display()
+            );
+            shared.stop();
+            if let Some(old) = open.remove(&dir) {
+                lock(&RETIRED).push(old);
+            }
         }
         let shared = Shared::start(dir.clone(), None)?;
         open.insert(dir, Arc::clone(&shared));
@@ -100,7 +124,7 @@ impl Queue {
         dir: &Path,
         lease: Option<Duration>,
     ) -> Result<Queue, QueueError> {
-        let dir = prepare_directory(dir)?;
+        let dir = directory::prepare(dir)?;
         Ok(Queue {
             shared: Shared::start(dir, lease)?,
         })
@@ -134,6 +158,7 @@ impl Queue {
                 &prepared.json,
                 prepared.body.as_deref(),
                 prepared.lease,
+                prepared.retention,
             )
         }))?;
         if added {
@@ -161,6 +186,24 @@ impl Queue {
     /// as pending.
     pub fn wait_idle(&self, timeout: Duration) -> Result<bool, QueueError> {
         self.shared.wait_idle(timeout)
+    }
+
+    /// Up to `limit` messages in `state`, newest first.
+    pub fn messages(&self, state: State, limit: usize) -> Result<Vec<MessageStatus>, QueueError> {
+        self.shared.with_api(|c| store::messages(c, state, limit))
+    }
+
+    /// Puts a failed message back to pending for a fresh round of attempts;
+    /// false when it is not failed, unknown, or past its retention.
+    pub fn requeue(&self, id: &str) -> Result<bool, QueueError> {
+        let id = id.to_string();
+        let requeued = self
+            .shared
+            .write(Box::new(move |c| store::requeue(c, &id)))?;
+        if requeued {
+            self.shared.wake_scheduler();
+        }
+        Ok(requeued)
     }
 
     /// The recorded attempts of `id`, first one first; empty when there
@@ -237,67 +280,13 @@ impl Drop for Subscription {
     }
 }
 
-/// The QueueDirectory default: a per-user data folder
-/// (`%LOCALAPPDATA%\Webhook1C\queue` on Windows,
-/// `$XDG_DATA_HOME/Webhook1C/queue` or `~/.local/share/Webhook1C/queue`
-/// elsewhere; the temporary folder when none of these is set).
-pub fn default_directory() -> PathBuf {
-    let var = |name: &str| {
-        std::env::var_os(name)
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-    };
-    let base = if cfg!(windows) {
-        var("LOCALAPPDATA").or_else(|| var("APPDATA"))
-    } else {
-        var("XDG_DATA_HOME").or_else(|| var("HOME").map(|h| h.join(".local").join("share")))
-    };
-    base.unwrap_or_else(std::env::temp_dir)
-        .join("Webhook1C")
-        .join("queue")
-}
-
-/// Creates `dir` when missing and returns its canonical form, the key that
-/// makes two spellings of one folder share one worker.
-fn prepare_directory(dir: &Path) -> Result<PathBuf, QueueError> {
-    let failed = |source| QueueError::Directory {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        // The database holds credentials and signing secrets of queued
-        // messages: only the user the 1C processes run as may read it.
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir).map_err(failed)?;
-    dir.canonicalize().map(plain_path).map_err(failed)
-}
-
-/// On Windows `canonicalize` answers `\\?\C:\…`; the plain `C:\…` names
-/// the same folder and reads better in texts and logs.
-fn plain_path(path: PathBuf) -> PathBuf {
-    if cfg!(windows) {
-        if let Some(rest) = path.to_str().and_then(|p| p.strip_prefix(r"\\?\")) {
-            let bytes = rest.as_bytes();
-            if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
-                return PathBuf::from(rest);
-            }
-        }
-    }
-    path
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_default_directory_is_absolute_and_named() {
-        let dir = default_directory();
+        let dir = default_directory().expect("HOME is set where tests run");
         assert!(dir.is_absolute());
         assert!(dir.ends_with(Path::new("Webhook1C").join("queue")));
     }

@@ -14,8 +14,9 @@ use super::time;
 /// The database file inside a QueueDirectory.
 pub const DATABASE_FILE: &str = "queue.sqlite3";
 
-/// The table layout this version writes (`PRAGMA user_version`).
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+/// The table layout this version writes (`PRAGMA user_version`). Layout 2
+/// added `keep_ms` (QueueRetention) and the expiry index.
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 /// How long a statement waits for another connection (or process) to
 /// release the write lock before it reports "database is locked".
@@ -36,10 +37,13 @@ CREATE TABLE IF NOT EXISTS messages (
     lease_owner     TEXT,                   -- worker holding the message now
     lease_until     INTEGER,                -- the claim is void after this
     lease_token     INTEGER NOT NULL DEFAULT 0, -- bumped by every claim
-    finished_at     INTEGER
+    finished_at     INTEGER,
+    keep_ms         INTEGER NOT NULL DEFAULT 604800000 -- QueueRetention
 );
 CREATE INDEX IF NOT EXISTS messages_due ON messages (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX IF NOT EXISTS messages_state ON messages (state);
+CREATE INDEX IF NOT EXISTS messages_expiry ON messages (finished_at + keep_ms)
+    WHERE state <> 'pending';
 CREATE TABLE IF NOT EXISTS attempts (
     message_id  TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
     number      INTEGER NOT NULL,
@@ -53,17 +57,58 @@ CREATE TABLE IF NOT EXISTS attempts (
 );
 ";
 
+/// From layout 1: every message then was kept for ever; it gets the
+/// default retention.
+const LAYOUT_1_TO_2: &str = "
+ALTER TABLE messages ADD COLUMN keep_ms INTEGER NOT NULL DEFAULT 604800000;
+CREATE INDEX IF NOT EXISTS messages_expiry ON messages (finished_at + keep_ms)
+    WHERE state <> 'pending';
+";
+
+/// A connection that is never closed: dropping it leaks it on purpose.
+///
+/// Why: 1C loads a new copy of this library (another file) after a
+/// configuration's template is updated while the old copy keeps running in
+/// the same process, and each copy links its own SQLite. POSIX advisory
+/// locks belong to the process, not to a file descriptor, so when one copy
+/// closes any descriptor of the database, its `-wal` or its `-shm`, the
+/// kernel drops the locks the other copy holds on that file, and a third
+/// party (another process) can then write or rebuild the shared-memory
+/// index under it: the corruption SQLite's "How To Corrupt" page describes
+/// in section 2.2.1. SQLite avoids this among the connections of one copy,
+/// not across copies. So the queue opens its connections once per directory
+/// and copy (the process-wide worker keeps them) and never closes one,
+/// not even after an error: a failed transaction is rolled back on the same
+/// connection. At process exit the kernel releases everything at once, when
+/// no copy can be using the file any more.
+pub(crate) struct Held(std::mem::ManuallyDrop<Connection>);
+
+impl std::ops::Deref for Held {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Held {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.0
+    }
+}
+
 /// Opens a connection with the settings every connection needs: WAL, so
 /// readers never block the writer and other processes can share the file;
 /// `synchronous=FULL`, so a commit is on disk (WAL fsync) before it returns;
-/// the busy timeout, so concurrent writers wait instead of failing.
-pub(crate) fn connect(path: &Path) -> rusqlite::Result<Connection> {
-    let conn = Connection::open_with_flags(
+/// the busy timeout, so concurrent writers wait instead of failing;
+/// `secure_delete`, so the bytes of an erased request or a deleted row are
+/// overwritten with zeros in the file instead of lingering in free space.
+pub(crate) fn connect(path: &Path) -> rusqlite::Result<Held> {
+    let conn = Held(std::mem::ManuallyDrop::new(Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
+    )?));
     conn.busy_timeout(BUSY_TIMEOUT)?;
     // journal_mode answers with the mode in force; it is persistent in the
     // file, so only the first connection ever changes it.
@@ -76,6 +121,7 @@ pub(crate) fn connect(path: &Path) -> rusqlite::Result<Connection> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
     Ok(conn)
 }
 
@@ -110,7 +156,12 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), MigrateError> {
     if found > SCHEMA_VERSION {
         return Err(MigrateError::Newer(found));
     }
-    tx.execute_batch(SCHEMA)?;
+    match found {
+        1 => tx.execute_batch(LAYOUT_1_TO_2)?,
+        // A new file (or one already at this layout by now: nothing to do).
+        0 => tx.execute_batch(SCHEMA)?,
+        _ => {}
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())
@@ -124,42 +175,109 @@ pub(crate) fn insert(
     job: &str,
     body: Option<&[u8]>,
     lease: Duration,
+    keep: Duration,
 ) -> rusqlite::Result<bool> {
     let now = time::now_ms();
-    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    let lease_ms = millis(lease);
     // In the caller's transaction (the worker's group commit), or its own
     // when there is none; with synchronous=FULL durable once committed.
     let added = conn
         .prepare_cached(
-            "INSERT INTO messages (id, state, job, body, created_at, next_attempt_at, lease_ms)
-             VALUES (?1, 'pending', ?2, ?3, ?4, ?4, ?5)
+            "INSERT INTO messages (id, state, job, body, created_at, next_attempt_at, lease_ms, keep_ms)
+             VALUES (?1, 'pending', ?2, ?3, ?4, ?4, ?5, ?6)
              ON CONFLICT (id) DO NOTHING",
         )?
-        .execute(params![id, job, body, now, lease_ms])?;
+        .execute(params![id, job, body, now, lease_ms, millis(keep)])?;
     Ok(added == 1)
 }
 
-/// The status of `id`, `None` when the queue never had it.
-pub(crate) fn status(conn: &Connection, id: &str) -> rusqlite::Result<Option<MessageStatus>> {
-    conn.prepare_cached(
-        "SELECT state, attempts, last_status, last_error, next_attempt_at
-         FROM messages WHERE id = ?1",
-    )?
-    .query_row([id], |r| {
-        let state = State::parse(&r.get::<_, String>(0)?);
-        let next: Option<i64> = r.get(4)?;
-        Ok(MessageStatus {
-            id: id.to_string(),
-            state,
-            attempts: u32::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
-            status: u16::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
-            error: r.get(3)?,
-            next_attempt: next
-                .filter(|_| state == State::Pending)
-                .map(|ms| time::rfc3339(ms, false)),
-        })
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The columns [`status_row`] reads, in its order.
+const STATUS_COLUMNS: &str = "id, state, attempts, last_status, last_error, next_attempt_at";
+
+fn status_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageStatus> {
+    let state = State::parse(&r.get::<_, String>(1)?);
+    let next: Option<i64> = r.get(5)?;
+    Ok(MessageStatus {
+        id: r.get(0)?,
+        state,
+        attempts: u32::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+        status: u16::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+        error: r.get(4)?,
+        next_attempt: next
+            .filter(|_| state == State::Pending)
+            .map(|ms| time::rfc3339(ms, false)),
     })
+}
+
+/// The status of `id`, `None` when the queue never had it (or its
+/// retention has passed).
+pub(crate) fn status(conn: &Connection, id: &str) -> rusqlite::Result<Option<MessageStatus>> {
+    let now = time::now_ms();
+    conn.prepare_cached(&format!(
+        "SELECT {STATUS_COLUMNS} FROM messages
+         WHERE id = ?1 AND (state = 'pending' OR finished_at + keep_ms > ?2)"
+    ))?
+    .query_row(params![id, now], status_row)
     .optional()
+}
+
+/// Up to `limit` messages in `state`, newest (by Enqueue) first. Final ones
+/// past their retention are not listed, though the purge may not have
+/// removed them yet.
+pub(crate) fn messages(
+    conn: &Connection,
+    state: State,
+    limit: usize,
+) -> rusqlite::Result<Vec<MessageStatus>> {
+    let now = time::now_ms();
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {STATUS_COLUMNS} FROM messages INDEXED BY messages_state
+         WHERE state = ?1 AND (state = 'pending' OR finished_at + keep_ms > ?2)
+         ORDER BY created_at DESC, id DESC LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![state.as_str(), now, limit], status_row)?;
+    rows.collect()
+}
+
+/// Puts a failed message back to pending, due now, for a fresh round of
+/// attempts (its attempt history stays and its numbering goes on). False
+/// when `id` is unknown, not failed, or past its retention.
+pub(crate) fn requeue(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
+    let now = time::now_ms();
+    let changed = conn
+        .prepare_cached(
+            "UPDATE messages
+             SET state = 'pending', attempts = 0, next_attempt_at = ?2, finished_at = NULL,
+                 lease_owner = NULL, lease_until = NULL
+             WHERE id = ?1 AND state = 'failed' AND finished_at + keep_ms > ?2 AND job <> ''",
+        )?
+        .execute(params![id, now])?;
+    Ok(changed == 1)
+}
+
+/// Deletes the final messages whose retention has passed (with their
+/// attempts); with `secure_delete` their bytes are overwritten. Returns how
+/// many went.
+pub(crate) fn purge(conn: &Connection) -> rusqlite::Result<usize> {
+    conn.prepare_cached(
+        "DELETE FROM messages
+         WHERE state <> 'pending' AND finished_at + keep_ms <= ?1",
+    )?
+    .execute([time::now_ms()])
+}
+
+/// Copies every page of the WAL into the database file and truncates the
+/// WAL to nothing, so erased bytes survive in no old WAL frame. True when
+/// it completed; false when a reader (another process, another copy of the
+/// library) still uses old frames: try again later.
+pub(crate) fn checkpoint(conn: &Connection) -> rusqlite::Result<bool> {
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+    Ok(busy == 0)
 }
 
 /// Messages of the whole file by state.
@@ -215,6 +333,8 @@ pub(crate) struct Claimed {
     pub attempts: u32,
     pub job: String,
     pub body: Option<Vec<u8>>,
+    /// When the lease runs out, on this process's monotonic clock.
+    pub deadline: std::time::Instant,
 }
 
 /// Leases up to `limit` due messages to `owner`, oldest due first. A message
@@ -261,16 +381,20 @@ pub(crate) fn claim_in(
                    AND (lease_until IS NULL OR lease_until < ?2)
                  ORDER BY next_attempt_at
                  LIMIT ?3)
-             RETURNING id, lease_token, attempts, job, body",
+             RETURNING id, lease_token, attempts, job, body, lease_until",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let claimed_at = std::time::Instant::now();
         let rows = stmt.query_map(params![owner, now, limit, lease], |r| {
+            let until: i64 = r.get(5)?;
+            let left = u64::try_from(until.saturating_sub(now)).unwrap_or(0);
             Ok(Claimed {
                 id: r.get(0)?,
                 token: r.get(1)?,
                 attempts: u32::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
                 job: r.get(3)?,
                 body: r.get(4)?,
+                deadline: claimed_at + Duration::from_millis(left),
             })
         })?;
         rows.collect::<rusqlite::Result<Vec<_>>>()?
@@ -289,9 +413,21 @@ pub(crate) struct AttemptRecord {
     pub worker: String,
 }
 
+/// What [`finish`] did.
+#[derive(Debug, Default)]
+pub(crate) struct Finished {
+    /// The message's state changed through us.
+    pub changed: bool,
+    /// Its final status when our outcome made it final (read before a
+    /// retention of zero deleted the row).
+    pub final_status: Option<MessageStatus>,
+    /// Request bytes were erased or a row deleted: a checkpoint is due.
+    pub erased: bool,
+}
+
 /// Records an attempt (when there was one) and applies `verdict`. Run
 /// it inside a transaction (the worker's group commit), so both or neither
-/// happen. Returns true when the message's state changed through us.
+/// happen.
 ///
 /// The attempt is always recorded: it happened, and the receiver may have
 /// seen it. A retry or failure is applied only while our claim (`token`)
@@ -299,6 +435,11 @@ pub(crate) struct AttemptRecord {
 /// message now and its outcome counts. Delivered is applied whenever the
 /// message is still pending: a 2xx is final whoever got it, and the other
 /// worker's later outcome then finds the message no longer pending.
+///
+/// Delivered erases the request (URL, headers, credentials, signing
+/// secret, transport settings) and the body in the same transaction; failed
+/// keeps them for Requeue until the retention passes. A retention of zero
+/// deletes a final message at once, attempts included.
 pub(crate) fn finish(
     tx: &Connection,
     id: &str,
@@ -306,7 +447,7 @@ pub(crate) fn finish(
     attempt: Option<&AttemptRecord>,
     verdict: Verdict,
     last_error: &str,
-) -> rusqlite::Result<bool> {
+) -> rusqlite::Result<Finished> {
     let now = time::now_ms();
     let status = attempt.map_or(0, |a| a.status);
     if let Some(a) = attempt {
@@ -333,7 +474,8 @@ pub(crate) fn finish(
             .prepare_cached(
                 "UPDATE messages
                  SET state = 'delivered', next_attempt_at = NULL, finished_at = ?2,
-                     last_status = ?3, last_error = ?4, lease_owner = NULL, lease_until = NULL
+                     last_status = ?3, last_error = ?4, lease_owner = NULL, lease_until = NULL,
+                     job = '', body = NULL
                  WHERE id = ?1 AND state = 'pending'",
             )?
             .execute(params![id, now, status, last_error])?,
@@ -359,8 +501,25 @@ pub(crate) fn finish(
                  WHERE id = ?1 AND state = 'pending' AND lease_token = ?5",
             )?
             .execute(params![id, now, status, last_error, token])?,
+    } == 1;
+    let mut finished = Finished {
+        changed,
+        final_status: None,
+        erased: changed && verdict == Verdict::Delivered,
     };
-    Ok(changed == 1)
+    if changed && !matches!(verdict, Verdict::Retry(_)) {
+        finished.final_status = tx
+            .prepare_cached(&format!(
+                "SELECT {STATUS_COLUMNS} FROM messages WHERE id = ?1"
+            ))?
+            .query_row([id], status_row)
+            .optional()?;
+        let gone = tx
+            .prepare_cached("DELETE FROM messages WHERE id = ?1 AND keep_ms <= 0")?
+            .execute([id])?;
+        finished.erased |= gone == 1;
+    }
+    Ok(finished)
 }
 
 #[cfg(test)]
@@ -392,7 +551,9 @@ mod tests {
         }
     }
 
-    fn ready(path: &Path) -> Connection {
+    const DAY: Duration = Duration::from_secs(86_400);
+
+    fn ready(path: &Path) -> Held {
         let mut conn = connect(path).unwrap();
         assert!(migrate(&mut conn).is_ok());
         conn
@@ -439,8 +600,8 @@ mod tests {
         let path = temp.path();
         let mut a = ready(&path);
         let mut b = ready(&path);
-        assert!(insert(&a, "m1", "{}", None, Duration::from_secs(60)).unwrap());
-        assert!(!insert(&a, "m1", "{}", Some(b"x"), Duration::from_secs(60)).unwrap());
+        assert!(insert(&a, "m1", "{}", None, Duration::from_secs(60), DAY).unwrap());
+        assert!(!insert(&a, "m1", "{}", Some(b"x"), Duration::from_secs(60), DAY).unwrap());
         let first = claim(&mut a, "A", 10, Some(Duration::from_millis(150))).unwrap();
         assert_eq!(first.len(), 1);
         assert!(claim(&mut b, "B", 10, None).unwrap().is_empty());
@@ -458,28 +619,34 @@ mod tests {
             worker: worker.into(),
         };
         // A's lease is gone: its failure is recorded but decides nothing.
-        assert!(!finish(
-            &a,
-            &first[0].id,
-            first[0].token,
-            Some(&record("A")),
-            Verdict::Failed,
-            ""
-        )
-        .unwrap());
+        assert!(
+            !finish(
+                &a,
+                &first[0].id,
+                first[0].token,
+                Some(&record("A")),
+                Verdict::Failed,
+                ""
+            )
+            .unwrap()
+            .changed
+        );
         let s = status(&a, "m1").unwrap().unwrap();
         assert_eq!((s.state, s.attempts), (State::Pending, 1));
         // B holds it: its retry applies.
         let before = time::now_ms();
-        assert!(finish(
-            &b,
-            &second[0].id,
-            second[0].token,
-            Some(&record("B")),
-            Verdict::Retry(Duration::from_secs(60)),
-            ""
-        )
-        .unwrap());
+        assert!(
+            finish(
+                &b,
+                &second[0].id,
+                second[0].token,
+                Some(&record("B")),
+                Verdict::Retry(Duration::from_secs(60)),
+                ""
+            )
+            .unwrap()
+            .changed
+        );
         let after = time::now_ms();
         let s = status(&b, "m1").unwrap().unwrap();
         assert_eq!((s.state, s.attempts, s.status), (State::Pending, 2, 500));
@@ -491,15 +658,18 @@ mod tests {
         );
         assert!(claim(&mut a, "A", 10, None).unwrap().is_empty(), "not due");
         // A late 2xx from a stale claim still delivers.
-        assert!(finish(
-            &a,
-            &first[0].id,
-            first[0].token,
-            None,
-            Verdict::Delivered,
-            ""
-        )
-        .unwrap());
+        assert!(
+            finish(
+                &a,
+                &first[0].id,
+                first[0].token,
+                None,
+                Verdict::Delivered,
+                ""
+            )
+            .unwrap()
+            .changed
+        );
         assert_eq!(status(&a, "m1").unwrap().unwrap().state, State::Delivered);
         let numbers: Vec<u32> = attempts(&a, "m1")
             .unwrap()
@@ -517,5 +687,130 @@ mod tests {
         );
         assert!(!any_pending(&a).unwrap());
         assert!(status(&a, "nope").unwrap().is_none());
+    }
+
+    fn outcome(conn: &Held, id: &str, token: i64, verdict: Verdict) -> Finished {
+        let record = AttemptRecord {
+            started_at: time::now_ms(),
+            duration_ms: 1,
+            status: if verdict == Verdict::Delivered {
+                200
+            } else {
+                410
+            },
+            error: String::new(),
+            response: String::new(),
+            worker: "W".into(),
+        };
+        finish(conn, id, token, Some(&record), verdict, "").unwrap()
+    }
+
+    #[test]
+    fn delivery_erases_the_request_and_failure_keeps_it_for_requeue() {
+        let temp = TempDb::new("erase");
+        let mut conn = ready(&temp.path());
+        let job = r#"{"url":"https://u:SECRET@x/hook"}"#;
+        insert(&conn, "ok", job, Some(b"BODY"), DAY, DAY).unwrap();
+        insert(&conn, "bad", job, Some(b"BODY"), DAY, DAY).unwrap();
+        let claimed = claim(&mut conn, "W", 10, None).unwrap();
+        let token = |id: &str| claimed.iter().find(|c| c.id == id).unwrap().token;
+        let done = outcome(&conn, "ok", token("ok"), Verdict::Delivered);
+        assert!(done.changed && done.erased);
+        assert_eq!(done.final_status.unwrap().state, State::Delivered);
+        let failed = outcome(&conn, "bad", token("bad"), Verdict::Failed);
+        assert!(failed.changed && !failed.erased);
+        let stored = |id: &str| {
+            conn.query_row("SELECT job, body FROM messages WHERE id = ?1", [id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<Vec<u8>>>(1)?))
+            })
+            .unwrap()
+        };
+        assert_eq!(stored("ok"), (String::new(), None));
+        assert_eq!(stored("bad"), (job.to_string(), Some(b"BODY".to_vec())));
+
+        let listed = messages(&conn, State::Failed, 10).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].id, "bad");
+        assert!(!requeue(&conn, "ok").unwrap(), "delivered");
+        assert!(!requeue(&conn, "nope").unwrap(), "unknown");
+        assert!(requeue(&conn, "bad").unwrap());
+        let again = status(&conn, "bad").unwrap().unwrap();
+        assert_eq!((again.state, again.attempts), (State::Pending, 0));
+        assert!(!requeue(&conn, "bad").unwrap(), "pending now");
+        let claimed = claim(&mut conn, "W", 10, None).unwrap();
+        assert_eq!(claimed.len(), 1, "due at once");
+        outcome(&conn, "bad", claimed[0].token, Verdict::Failed);
+        let numbers: Vec<u32> = attempts(&conn, "bad")
+            .unwrap()
+            .iter()
+            .map(|a| a.number)
+            .collect();
+        assert_eq!(numbers, vec![1, 2], "the history goes on");
+    }
+
+    #[test]
+    fn retention_ends_final_messages_and_zero_ends_them_at_once() {
+        let temp = TempDb::new("retention");
+        let mut conn = ready(&temp.path());
+        let short = Duration::from_millis(300);
+        insert(&conn, "short", "{}", None, DAY, short).unwrap();
+        insert(&conn, "zero", "{}", None, DAY, Duration::ZERO).unwrap();
+        insert(&conn, "long", "{}", None, DAY, DAY).unwrap();
+        for c in claim(&mut conn, "W", 10, None).unwrap() {
+            let done = outcome(&conn, &c.id, c.token, Verdict::Failed);
+            assert_eq!(done.final_status.unwrap().state, State::Failed, "{}", c.id);
+            assert_eq!(done.erased, c.id == "zero", "{}", c.id);
+        }
+        assert!(status(&conn, "zero").unwrap().is_none(), "row gone at once");
+        let rows: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM attempts WHERE message_id = 'zero'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(rows, 0, "its attempts too");
+        assert_eq!(
+            status(&conn, "short").unwrap().unwrap().state,
+            State::Failed
+        );
+        std::thread::sleep(short + Duration::from_millis(50));
+        assert!(status(&conn, "short").unwrap().is_none(), "expired");
+        assert!(!requeue(&conn, "short").unwrap(), "expired");
+        assert_eq!(messages(&conn, State::Failed, 10).unwrap().len(), 1);
+        assert_eq!(purge(&conn).unwrap(), 1);
+        assert_eq!(purge(&conn).unwrap(), 0);
+        assert!(status(&conn, "long").unwrap().is_some());
+        assert!(checkpoint(&conn).unwrap());
+    }
+
+    #[test]
+    fn a_layout_1_file_gains_retention() {
+        let temp = TempDb::new("layout1");
+        let path = temp.path();
+        {
+            let conn = connect(&path).unwrap();
+            let v1 = SCHEMA
+                .replace(",\n    keep_ms         INTEGER NOT NULL DEFAULT 604800000 -- QueueRetention", "")
+                .replace(
+                    "CREATE INDEX IF NOT EXISTS messages_expiry ON messages (finished_at + keep_ms)\n    WHERE state <> 'pending';",
+                    "",
+                );
+            assert!(!v1.contains("keep_ms"), "{v1}");
+            conn.execute_batch(&v1).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO messages (id, state, job, created_at, lease_ms) VALUES ('old', 'pending', '{}', 0, 1)",
+                [],
+            )
+            .unwrap();
+        }
+        let conn = ready(&path);
+        let keep: i64 = conn
+            .query_row("SELECT keep_ms FROM messages WHERE id = 'old'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(keep, 7 * 86_400_000);
     }
 }

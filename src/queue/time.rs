@@ -1,14 +1,64 @@
-//! Wall-clock time as the database stores it (Unix milliseconds, so every
-//! process sharing a directory compares the same numbers) and as texts show
-//! it (RFC 3339 in UTC).
+//! The queue's clock: times as the database stores them (Unix
+//! milliseconds, so every process sharing a directory compares the same
+//! numbers) and as texts show them (RFC 3339 in UTC).
+//!
+//! Within a process the clock is monotonic: the system clock is read once,
+//! when the queue first needs the time, and from then on the time is that
+//! reading plus the monotonic time elapsed since. A change of the system
+//! time (an administrator's correction, a VM restored from a snapshot, a
+//! wrong NTP answer) therefore neither makes a lease this process holds look
+//! expired to its own scheduler (which would send the message a second time
+//! while the first attempt runs) nor moves its retries.
+//!
+//! Across processes each one keeps the system time of its own first
+//! reading, so after a jump of J a process started later disagrees with the
+//! older ones by J. Tolerance: a disagreement smaller than the lease margin
+//! (`job::LEASE_MARGIN`, 30 s) costs nothing; a larger one can at worst let
+//! the process that is ahead take over a message whose lease it thinks
+//! expired (a duplicate attempt, with the same `webhook-id`, never a lost
+//! message), and a process that is behind by J sees retries J late (those of
+//! other processes pick them up on time).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Milliseconds since the Unix epoch (0 if the clock is before it).
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
+use once_cell::sync::Lazy;
+
+/// A jump of the system clock that tests apply (milliseconds added to every
+/// reading of the system time). Zero outside tests.
+static WALL_SKEW_MS: AtomicI64 = AtomicI64::new(0);
+
+/// The system time in Unix milliseconds (0 if the clock is before 1970).
+fn wall_ms() -> i64 {
+    let ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    ms.saturating_add(WALL_SKEW_MS.load(Ordering::Relaxed))
+}
+
+/// The system time at the queue's first reading, and the monotonic instant
+/// it was taken at.
+static ANCHOR: Lazy<(i64, Instant)> = Lazy::new(|| (wall_ms(), Instant::now()));
+
+/// Milliseconds since the Unix epoch, advancing with the monotonic clock.
+pub(crate) fn now_ms() -> i64 {
+    let (wall, at) = *ANCHOR;
+    after(wall, at.elapsed())
+}
+
+/// Moves the system clock as this process's readings see it by `ms`
+/// (forward when positive), as an administrator's `date -s` would. For
+/// tests of clock jumps.
+#[doc(hidden)]
+pub fn skew_system_clock(ms: i64) {
+    Lazy::force(&ANCHOR);
+    WALL_SKEW_MS.fetch_add(ms, Ordering::Relaxed);
+}
+
+/// The system time as this process reads it now, skew included. For tests.
+#[doc(hidden)]
+pub fn system_ms() -> i64 {
+    wall_ms()
 }
 
 /// `ms` plus `pause`, saturating (a pause of centuries stays a big number).
@@ -59,6 +109,19 @@ mod tests {
             assert_eq!(ours, expected, "{secs}");
             secs += 7_777_777;
         }
+    }
+
+    #[test]
+    fn a_jump_of_the_system_clock_does_not_move_the_queue_clock() {
+        let before = now_ms();
+        skew_system_clock(3_600_000);
+        let during = now_ms();
+        skew_system_clock(-3_600_000);
+        assert!(
+            (0..60_000).contains(&(during - before)),
+            "{before} -> {during}"
+        );
+        assert!(now_ms() >= during, "monotonic");
     }
 
     #[test]

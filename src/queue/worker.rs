@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 
 use super::attempt::deliver;
+use super::directory;
 use super::group::{GroupCommit, Write};
 use super::schedule;
 use super::status::MessageStatus;
@@ -30,6 +31,14 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(300);
 /// How often `wait_idle` looks at the database when nothing in this
 /// process signals progress (another process may be delivering).
 const IDLE_POLL: Duration = Duration::from_millis(100);
+
+/// How often the scheduler deletes the final messages whose retention has
+/// passed.
+const PURGE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// While deliveries go on, how often erased requests are checkpointed out
+/// of the WAL; an idle worker does it at once.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Longest pause after repeated database failures.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -62,7 +71,9 @@ pub(crate) struct Shared {
     /// This worker's name in leases and attempts: process id and a random tag.
     pub owner: String,
     /// The connection of the API's reads (status, counts).
-    api: Mutex<Connection>,
+    api: Mutex<store::Held>,
+    /// The database file's identity when the worker started.
+    identity: Option<(u64, u64)>,
     /// Every write but claims (enqueued messages, recorded outcomes), in
     /// shared transactions: one sync per batch, not per write.
     writer: GroupCommit,
@@ -79,6 +90,9 @@ pub(crate) struct Shared {
     /// Replaces each message's own lease length in this worker's claims
     /// (tests that kill a worker and must not wait long for its leases).
     pub lease_override: Option<Duration>,
+    /// Requests were erased or rows deleted since the last complete
+    /// checkpoint: their old bytes may still sit in WAL frames.
+    erased: AtomicBool,
     stop: AtomicBool,
 }
 
@@ -118,12 +132,22 @@ impl Shared {
             MigrateError::Sqlite(e) => db_error(e),
         })?;
         let writer_conn = store::connect(&db_path).map_err(db_error)?;
+        // The files exist now (journal_mode=WAL made -wal and -shm); SQLite
+        // gives files it creates later the database file's mode.
+        directory::secure_files(&dir, store::DATABASE_FILE).map_err(|source| {
+            QueueError::Directory {
+                path: dir.clone(),
+                source,
+            }
+        })?;
+        let identity = directory::identity(&db_path);
         let shared = Arc::new(Shared {
             dir,
             db_path: db_path.clone(),
             owner: format!("{}-{:08x}", std::process::id(), random_u32()),
             api: Mutex::new(api),
-            writer: GroupCommit::new(db_path.clone(), writer_conn),
+            identity,
+            writer: GroupCommit::new(writer_conn),
             work: Mutex::new(Work::default()),
             work_ready: Condvar::new(),
             scheduler_wake: Condvar::new(),
@@ -133,6 +157,7 @@ impl Shared {
             next_listener: AtomicU64::new(1),
             slots: Mutex::new(0),
             lease_override,
+            erased: AtomicBool::new(false),
             stop: AtomicBool::new(false),
         });
 
@@ -176,6 +201,12 @@ impl Shared {
         Ok(shared)
     }
 
+    /// False once the database file this worker opened was deleted or
+    /// replaced by another file.
+    pub fn is_current(&self) -> bool {
+        directory::identity(&self.db_path) == self.identity
+    }
+
     /// Runs `f` on the API connection, naming the file in errors.
     pub fn with_api<T>(
         &self,
@@ -202,6 +233,11 @@ impl Shared {
     /// claims and outcomes share them).
     pub fn commits(&self) -> u64 {
         self.writer.commits()
+    }
+
+    /// Something was erased: the scheduler checkpoints it out of the WAL.
+    pub fn note_erased(&self) {
+        self.erased.store(true, Ordering::SeqCst);
     }
 
     /// Makes the scheduler look for due messages now.
@@ -317,6 +353,7 @@ fn wait_until_running(running: &std::sync::mpsc::Receiver<()>, count: usize) {
 fn run_scheduler(shared: &Shared) {
     let slots = *lock(&shared.slots);
     let mut failures = 0u32;
+    let mut upkeep = Upkeep::new();
     while !shared.stopping() {
         let free = slots.saturating_sub(lock(&shared.work).in_flight);
         let mut pause = POLL_INTERVAL;
@@ -355,6 +392,7 @@ fn run_scheduler(shared: &Shared) {
                 }
             }
         }
+        upkeep.run(shared);
         let mut work = lock(&shared.work);
         if !work.wake && !shared.stopping() {
             work = match shared.scheduler_wake.wait_timeout(work, pause) {
@@ -366,13 +404,64 @@ fn run_scheduler(shared: &Shared) {
     }
 }
 
+/// The scheduler's housekeeping: retention and erasure.
+struct Upkeep {
+    last_purge: Option<Instant>,
+    last_checkpoint: Instant,
+}
+
+impl Upkeep {
+    fn new() -> Upkeep {
+        Upkeep {
+            last_purge: None,
+            last_checkpoint: Instant::now(),
+        }
+    }
+
+    /// Deletes expired final messages (at start, then every
+    /// [`PURGE_INTERVAL`]) and, after any erasure, truncates the WAL so the
+    /// erased bytes leave every file: at once when no delivery is in
+    /// flight, at most every [`CHECKPOINT_INTERVAL`] while they go on.
+    fn run(&mut self, shared: &Shared) {
+        if self
+            .last_purge
+            .is_none_or(|at| at.elapsed() >= PURGE_INTERVAL)
+        {
+            self.last_purge = Some(Instant::now());
+            match shared.write(Box::new(|c| Ok(store::purge(c)? > 0))) {
+                Ok(true) => shared.note_erased(),
+                Ok(false) => {}
+                Err(e) => log::warn!(
+                    "queue {}: cannot delete expired messages ({e})",
+                    shared.dir.display()
+                ),
+            }
+        }
+        let idle = lock(&shared.work).in_flight == 0;
+        if shared.erased.load(Ordering::SeqCst)
+            && (idle || self.last_checkpoint.elapsed() >= CHECKPOINT_INTERVAL)
+        {
+            self.last_checkpoint = Instant::now();
+            shared.erased.store(false, Ordering::SeqCst);
+            let done = shared.writer.with_connection(store::checkpoint);
+            if !matches!(done, Ok(true)) {
+                // A reader still uses old frames (or the file is busy):
+                // the next round tries again.
+                shared.erased.store(true, Ordering::SeqCst);
+                if let Err(e) = done {
+                    log::warn!("queue {}: checkpoint failed ({e})", shared.dir.display());
+                }
+            }
+        }
+    }
+}
+
 /// Takes claimed messages one at a time and attempts them. A thread that
 /// records an outcome while no claimed message waits for it leases the next
 /// due message in the same transaction, so a busy queue costs one commit per
 /// message (shared with the other threads' commits) and no round trip
 /// through the scheduler.
 fn run_delivery(shared: &Shared) {
-    let mut conn: Option<Connection> = None;
     let mut next: Option<Claimed> = None;
     loop {
         if shared.stopping() {
@@ -399,13 +488,12 @@ fn run_delivery(shared: &Shared) {
             }
         };
         let id = claimed.id.clone();
-        match catch_unwind(AssertUnwindSafe(|| deliver(shared, &mut conn, claimed))) {
+        match catch_unwind(AssertUnwindSafe(|| deliver(shared, claimed))) {
             Ok(following) => next = following,
             Err(_) => {
                 // A bug, not a delivery outcome: the lease runs out and the
                 // message is attempted again, so nothing is lost.
                 log::error!("delivery of message {id} panicked; it stays pending");
-                conn = None;
             }
         }
         if next.is_none() {
