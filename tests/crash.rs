@@ -1,8 +1,11 @@
 //! Nothing accepted by Enqueue is lost: C hosts (each a "1C process")
 //! enqueue and deliver 1,000 messages and are killed with SIGKILL at random
-//! moments, during Enqueue and during delivery; restarted hosts finish the
-//! work. Then two hosts share one QueueDirectory without kills and deliver
-//! each message exactly once. Figures are printed for the record.
+//! moments, during Enqueue and during delivery; every other host runs two
+//! copies of the library (two files, as 1C has after a template update)
+//! that share the work; restarted hosts finish it, and the file passes
+//! `PRAGMA integrity_check`. Then two hosts share one QueueDirectory
+//! without kills and deliver each message exactly once. Figures are printed
+//! for the record.
 
 mod support;
 
@@ -24,14 +27,29 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Enqueues messages `range` (idempotently, by id) and waits for delivery.
-fn script(queue: &Path, url: &str, range: std::ops::Range<usize>, wait: u32) -> String {
-    let mut script = format!(
+/// Enqueues messages `range` (idempotently, by id) and waits for delivery;
+/// with `copy`, through two copies of the library in turn (the host's own
+/// and `copy`), each with the same settings.
+fn script(
+    queue: &Path,
+    url: &str,
+    range: std::ops::Range<usize>,
+    wait: u32,
+    copy: Option<&Path>,
+) -> String {
+    let settings = format!(
         "set QueueDirectory {}\nset RetrySchedule {}\nset Timeout 2\n",
         q(&host::path(queue)),
         q("1,1,1,1,1,1,1,1,1,1")
     );
+    let mut script = settings.clone();
+    if let Some(copy) = copy {
+        script += &format!("copy {}\n{settings}", q(&host::path(copy)));
+    }
     for i in range {
+        if copy.is_some() {
+            script += &format!("use {}\n", i % 2);
+        }
         script += &format!(
             "call Enqueue {} {} {} {}\n",
             q(url),
@@ -39,6 +57,9 @@ fn script(queue: &Path, url: &str, range: std::ops::Range<usize>, wait: u32) -> 
             q(""),
             q(&format!("m-{i:04}"))
         );
+    }
+    if copy.is_some() {
+        script += "use 0\n";
     }
     script += &format!("call WaitForDelivery {wait}\ncall QueueStatus\n");
     script
@@ -75,7 +96,9 @@ fn killed_hosts_lose_nothing_and_restarted_hosts_finish() {
     let dir = scratch("kills");
     let queue = dir.join("queue");
     let url = server.url("/hook");
-    let full = script(&queue, &url, 0..MESSAGES, 120);
+    let full = script(&queue, &url, 0..MESSAGES, 120, None);
+    let copy = host::library_copy("crash");
+    let two_copies = script(&queue, &url, 0..MESSAGES, 120, Some(&copy));
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -86,7 +109,8 @@ fn killed_hosts_lose_nothing_and_restarted_hosts_finish() {
     let started = Instant::now();
     for k in 0..KILLS {
         let output = dir.join(format!("host-{k}.txt"));
-        let mut child = host::spawn(&["--lang", "en"], &full, &output);
+        let script = if k % 2 == 1 { &two_copies } else { &full };
+        let mut child = host::spawn(&["--lang", "en"], script, &output);
         // The first kills land while the host is still enqueueing; the later
         // ones once the server is receiving, i.e. during delivery.
         if k >= KILLS / 2 {
@@ -109,7 +133,7 @@ fn killed_hosts_lose_nothing_and_restarted_hosts_finish() {
     }
     // A host that is left alone finishes: leases of killed hosts run out
     // (Timeout 2 s + margin), every message is delivered.
-    let last = host::run("en", &full);
+    let last = host::run("en", &two_copies);
     last.assert_clean();
     let counts: serde_json::Value =
         serde_json::from_str(&last.steps.last().unwrap().string()).unwrap();
@@ -136,7 +160,8 @@ fn killed_hosts_lose_nothing_and_restarted_hosts_finish() {
     let duplicates: usize = seen.values().map(|n| n - 1).sum();
     eprintln!(
         "crash test: {MESSAGES} messages, {} kills (enqueued/received when killed: {kills:?}), \
-         {} requests, {} lost, {duplicates} duplicates, {:.1} s, seed {seed}",
+         {} requests, {} lost, {duplicates} duplicates, {:.1} s, seed {seed}; \
+         hosts 2, 4, 6 and the last ran two library copies",
         kills.len(),
         requests.len(),
         lost.len(),
@@ -144,6 +169,11 @@ fn killed_hosts_lose_nothing_and_restarted_hosts_finish() {
     );
     assert!(lost.is_empty(), "lost: {lost:?}");
     assert_eq!(seen.len(), MESSAGES);
+    let conn = rusqlite::Connection::open(queue.join("queue.sqlite3")).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
     assert!(
         kills.iter().any(|&(_, received)| received == 0) || kills[0].0 < MESSAGES,
         "a kill during Enqueue"
@@ -163,8 +193,8 @@ fn two_hosts_sharing_a_queue_directory_deliver_each_message_once() {
     let queue = dir.join("queue");
     let url = server.url("/hook");
     // Each host enqueues half and waits for the whole directory.
-    let a = script(&queue, &url, 0..SHARED / 2, 60);
-    let b = script(&queue, &url, SHARED / 2..SHARED, 60);
+    let a = script(&queue, &url, 0..SHARED / 2, 60, None);
+    let b = script(&queue, &url, SHARED / 2..SHARED, 60, None);
     let first = std::thread::spawn(move || host::run("en", &a));
     let second = host::run("en", &b);
     let first = first.join().unwrap();

@@ -851,3 +851,122 @@ fn the_audit_log_gets_a_line_per_attempt_and_no_secret() {
         assert!(!text.contains(secret), "{secret} in the log: {text}");
     }
 }
+
+/// The system clock jumps an hour forward while a slow first attempt runs,
+/// then two hours back before its retry is due: the worker neither starts a
+/// second attempt while the first is in flight (its lease follows the
+/// monotonic clock) nor waits an hour for the retry.
+#[test]
+fn a_jump_of_the_system_clock_neither_repeats_an_attempt_nor_delays_a_retry() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let ended: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
+    let (flying, peak, end) = (in_flight.clone(), most.clone(), ended.clone());
+    let server = TestServer::with_handler(None, move |r| {
+        let now = flying.fetch_add(1, Ordering::SeqCst) + 1;
+        peak.fetch_max(now, Ordering::SeqCst);
+        let first = end.lock().unwrap().is_none();
+        let reply = if first {
+            std::thread::sleep(Duration::from_millis(2500));
+            *end.lock().unwrap() = Some(Instant::now());
+            Reply::new(503)
+        } else {
+            Reply::new(200)
+        };
+        flying.fetch_sub(1, Ordering::SeqCst);
+        let _ = r;
+        reply
+    });
+    let queue = Queue::open(&directory("clock-jump")).unwrap();
+    let mut slow = job("clock-1", server.url("/slow"), &[1]);
+    slow.request.timeout = Some(Duration::from_secs(10));
+    queue.enqueue(slow).unwrap();
+    assert!(eventually(Duration::from_secs(5), || in_flight
+        .load(Ordering::SeqCst)
+        == 1));
+
+    let before = webhook1c::queue::system_ms();
+    webhook1c::queue::skew_system_clock(3_600_000);
+    let moved = webhook1c::queue::system_ms() - before;
+    assert!((3_599_000..3_700_000).contains(&moved), "{moved}");
+    // The scheduler polls while the first attempt still runs.
+    assert!(eventually(Duration::from_secs(5), || ended
+        .lock()
+        .unwrap()
+        .is_some()));
+    webhook1c::queue::skew_system_clock(-7_200_000);
+    let result = queue.wait_idle(Duration::from_secs(10));
+    webhook1c::queue::skew_system_clock(3_600_000);
+    assert!(result.unwrap(), "the retry came on time");
+    let retried = Instant::now();
+    let status = queue.status("clock-1").unwrap();
+    assert_eq!((status.state, status.attempts), (State::Delivered, 2));
+    assert_eq!(most.load(Ordering::SeqCst), 1, "never two attempts at once");
+    assert_eq!(server.request_count(), 2);
+    let first_ended = ended.lock().unwrap().unwrap();
+    // The retry is due 1 s (±20 %) after the failure.
+    assert!(
+        retried - first_ended < Duration::from_secs(4),
+        "{:?}",
+        retried - first_ended
+    );
+}
+
+/// Another process holds the write lock for longer than two busy
+/// timeouts: Enqueue fails with "database is locked" within the stated
+/// bound (the batch ahead of it and its own, one busy timeout each), reads
+/// keep answering meanwhile, and once the lock is gone Enqueue works.
+#[test]
+fn a_write_lock_held_elsewhere_bounds_enqueue_and_leaves_reads_free() {
+    use webhook1c::queue::BUSY_TIMEOUT;
+    let dir = directory("busy-bound");
+    let queue = Queue::open(&dir).unwrap();
+    let nowhere = format!("http://127.0.0.1:{}/hook", closed_port());
+    queue
+        .enqueue(job("before-lock", nowhere.clone(), &[600]))
+        .unwrap();
+    let hold = 2 * BUSY_TIMEOUT + Duration::from_secs(4);
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let db = dir.join(DATABASE_FILE);
+    let holder = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        locked.send(()).unwrap();
+        std::thread::sleep(hold);
+        conn.execute_batch("ROLLBACK").unwrap();
+    });
+    is_locked.recv().unwrap();
+
+    let started = Instant::now();
+    let read = queue.counts().unwrap();
+    assert_eq!(read.pending, 1);
+    assert!(started.elapsed() < Duration::from_secs(2), "reads are free");
+    let started = Instant::now();
+    let err = queue
+        .enqueue(job("during-lock", nowhere.clone(), &[600]))
+        .unwrap_err();
+    let waited = started.elapsed();
+    assert!(
+        matches!(&err, QueueError::Database { .. }) && err.to_string().contains("locked"),
+        "{err}"
+    );
+    assert!(
+        waited >= BUSY_TIMEOUT - Duration::from_millis(100)
+            && waited <= 2 * BUSY_TIMEOUT + Duration::from_secs(2),
+        "{waited:?}"
+    );
+    let started = Instant::now();
+    assert_eq!(queue.status("before-lock").unwrap().state, State::Pending);
+    assert!(started.elapsed() < Duration::from_secs(2), "reads are free");
+    holder.join().unwrap();
+    assert_eq!(
+        queue.enqueue(job("after-lock", nowhere, &[600])).unwrap(),
+        "after-lock"
+    );
+    assert_eq!(
+        queue.status("during-lock").unwrap().state,
+        State::Unknown,
+        "nothing half-written"
+    );
+}

@@ -18,16 +18,19 @@
 //! error at once instead: retrying the writes one by one would make the last
 //! caller wait one busy timeout per write ahead of it.
 //!
-//! The writer connection is never closed (see `worker` on why no
-//! connection of the queue ever is).
+//! The writer connection is never closed, and it is used only inside a
+//! pass of the database's gate (see `copies` on both: other copies of the
+//! library in this process share the file).
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
 use rusqlite::{Connection, TransactionBehavior};
 
+use super::copies::{self, is_busy, Gate};
 use super::store;
 
 /// One write: statements run inside the batch's transaction. It must own
@@ -55,6 +58,8 @@ struct Pending {
 pub(crate) struct GroupCommit {
     /// Only the leader uses it (and the checkpoints between batches).
     conn: Mutex<store::Held>,
+    /// Shared with the API connection of the same database.
+    gate: Arc<Gate>,
     pending: Mutex<Pending>,
     finished: Condvar,
     /// Transactions committed: fewer than writes when batches formed.
@@ -80,21 +85,13 @@ fn copy_error(e: &rusqlite::Error) -> rusqlite::Error {
     }
 }
 
-/// The database stayed locked by another connection (or process) for the
-/// whole busy timeout.
-pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
-}
-
 impl GroupCommit {
-    /// A group for the database at `db_path`, using `conn` as its writer
-    /// connection (settings from [`store::connect`]).
-    pub fn new(conn: store::Held) -> GroupCommit {
+    /// A group using `conn` as its writer connection (settings from
+    /// [`store::connect`]), inside passes of `gate`.
+    pub fn new(conn: store::Held, gate: Arc<Gate>) -> GroupCommit {
         GroupCommit {
             conn: Mutex::new(conn),
+            gate,
             pending: Mutex::new(Pending::default()),
             finished: Condvar::new(),
             commits: AtomicU64::new(0),
@@ -155,19 +152,26 @@ impl GroupCommit {
     /// transaction (checkpoints).
     pub fn with_connection<T>(
         &self,
-        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+        f: impl FnMut(&mut Connection) -> rusqlite::Result<T>,
     ) -> rusqlite::Result<T> {
-        f(&lock(&self.conn))
+        let mut conn = lock(&self.conn);
+        let deadline = Instant::now() + store::BUSY_TIMEOUT;
+        copies::using(&self.gate, &mut conn, deadline, f)
     }
 
     /// Runs one batch on the writer connection: all writes in one
     /// transaction, or, when any of them or the commit fails, each alone
-    /// (unless the database was busy: then all fail with that).
+    /// (unless the database was busy: then all fail with that). The whole
+    /// batch has one busy timeout, however many transactions it takes.
     fn apply(&self, batch: Vec<(u64, Write)>) -> Vec<(u64, rusqlite::Result<bool>)> {
         let mut conn = lock(&self.conn);
+        let deadline = Instant::now() + store::BUSY_TIMEOUT;
+        let together = |conn: &mut Connection, writes: &[(u64, &Write)]| {
+            copies::using(&self.gate, conn, deadline, |c| self.together(c, writes))
+        };
         let writes: Vec<(u64, &Write)> = batch.iter().map(|(t, w)| (*t, w)).collect();
         if writes.len() > 1 {
-            match self.together(&mut conn, &writes) {
+            match together(&mut conn, &writes) {
                 Ok(outcomes) => return outcomes,
                 Err(e) if is_busy(&e) => {
                     return writes
@@ -180,8 +184,7 @@ impl GroupCommit {
         }
         let mut outcomes = Vec::with_capacity(writes.len());
         for one in &writes {
-            let outcome = self
-                .together(&mut conn, std::slice::from_ref(one))
+            let outcome = together(&mut conn, std::slice::from_ref(one))
                 .and_then(|mut alone| alone.pop().map_or(Ok(false), |(_, r)| r));
             outcomes.push((one.0, outcome));
         }
@@ -209,7 +212,6 @@ impl GroupCommit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     fn temp_db(name: &str) -> std::path::PathBuf {
         let dir =
@@ -223,7 +225,8 @@ mod tests {
         let conn = store::connect(path).unwrap();
         conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
             .unwrap();
-        GroupCommit::new(conn)
+        let gate = Gate::for_directory(path.parent().unwrap()).unwrap();
+        GroupCommit::new(conn, Arc::new(gate))
     }
 
     fn insert(id: i64, v: Option<&'static str>) -> Write {

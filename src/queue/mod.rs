@@ -20,6 +20,7 @@
 //! onto [`Queue::subscribe`].
 
 mod attempt;
+mod copies;
 mod directory;
 mod error;
 mod group;
@@ -42,7 +43,7 @@ pub use error::{QueueError, Unsafe};
 pub use job::{Job, DEFAULT_RETENTION, DEFAULT_SCHEDULE, MAX_ATTEMPT_TIMEOUT, MAX_ID_LEN};
 pub use schedule::{JITTER, MAX_PAUSE};
 pub use status::{Attempt, Counts, MessageStatus, State};
-pub use store::DATABASE_FILE;
+pub use store::{BUSY_TIMEOUT, DATABASE_FILE};
 pub use time::{skew_system_clock, system_ms};
 pub use worker::{Listener, CONCURRENCY, EXCERPT_BYTES, POLL_INTERVAL};
 
@@ -84,7 +85,7 @@ impl Queue {
     /// worker started gets a new worker on the new files: nothing accepted
     /// later goes into a deleted file. The old worker stops; its
     /// connections stay open (on the deleted files) for the reason given in
-    /// `worker`.
+    /// `copies`: no connection of the queue is ever closed.
     pub fn open(dir: &Path) -> Result<Queue, QueueError> {
         let dir = directory::prepare(dir)?;
         let mut open = OPEN.lock().unwrap_or_else(|p| p.into_inner());

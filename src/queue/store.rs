@@ -20,7 +20,7 @@ pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 /// How long a statement waits for another connection (or process) to
 /// release the write lock before it reports "database is locked".
-pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS messages (
@@ -80,7 +80,9 @@ CREATE INDEX IF NOT EXISTS messages_expiry ON messages (finished_at + keep_ms)
 /// and copy (the process-wide worker keeps them) and never closes one,
 /// not even after an error: a failed transaction is rolled back on the same
 /// connection. At process exit the kernel releases everything at once, when
-/// no copy can be using the file any more.
+/// no copy can be using the file any more. The other half of the remedy,
+/// that two copies are never inside SQLite on one file at once, is the
+/// gate in `copies`.
 pub(crate) struct Held(std::mem::ManuallyDrop<Connection>);
 
 impl std::ops::Deref for Held {
@@ -238,7 +240,7 @@ pub(crate) fn messages(
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {STATUS_COLUMNS} FROM messages INDEXED BY messages_state
          WHERE state = ?1 AND (state = 'pending' OR finished_at + keep_ms > ?2)
-         ORDER BY created_at DESC, id DESC LIMIT ?3"
+         ORDER BY created_at DESC, rowid DESC LIMIT ?3"
     ))?;
     let rows = stmt.query_map(params![state.as_str(), now, limit], status_row)?;
     rows.collect()
@@ -402,6 +404,23 @@ pub(crate) fn claim_in(
     Ok(claimed)
 }
 
+/// Debug builds only: `WEBHOOK1C_TEST_HOLD_WRITE=<message id>:<ms>` makes
+/// the transaction that records that message's outcome keep the write lock
+/// for `ms`, so a test can probe the file's locks while one copy of the
+/// library holds them (tests/c_host_queue.rs). Release builds, the ones
+/// package.sh ships, have no such hook.
+#[cfg(debug_assertions)]
+fn test_hold_write(id: &str) {
+    let Ok(spec) = std::env::var("WEBHOOK1C_TEST_HOLD_WRITE") else {
+        return;
+    };
+    if let Some((held, ms)) = spec.rsplit_once(':') {
+        if let (true, Ok(ms)) = (held == id, ms.parse()) {
+            std::thread::sleep(Duration::from_millis(ms));
+        }
+    }
+}
+
 /// One attempt as it is recorded.
 #[derive(Clone)]
 pub(crate) struct AttemptRecord {
@@ -448,6 +467,8 @@ pub(crate) fn finish(
     verdict: Verdict,
     last_error: &str,
 ) -> rusqlite::Result<Finished> {
+    #[cfg(debug_assertions)]
+    test_hold_write(id);
     let now = time::now_ms();
     let status = attempt.map_or(0, |a| a.status);
     if let Some(a) = attempt {

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 
 use super::attempt::deliver;
+use super::copies::{self, Gate};
 use super::directory;
 use super::group::{GroupCommit, Write};
 use super::schedule;
@@ -72,6 +73,10 @@ pub(crate) struct Shared {
     pub owner: String,
     /// The connection of the API's reads (status, counts).
     api: Mutex<store::Held>,
+    /// Every use of `api` and of the writer's connection is inside a pass
+    /// of this gate: other copies of the library in this process may use
+    /// the same file (see `copies`).
+    gate: Arc<Gate>,
     /// The database file's identity when the worker started.
     identity: Option<(u64, u64)>,
     /// Every write but claims (enqueued messages, recorded outcomes), in
@@ -122,32 +127,42 @@ impl Shared {
             path: db_path.clone(),
             source,
         };
-        let mut api = store::connect(&db_path).map_err(db_error)?;
-        store::migrate(&mut api).map_err(|e| match e {
-            MigrateError::Newer(found) => QueueError::NewerSchema {
-                path: db_path.clone(),
-                found,
-                supported: store::SCHEMA_VERSION,
-            },
-            MigrateError::Sqlite(e) => db_error(e),
-        })?;
-        let writer_conn = store::connect(&db_path).map_err(db_error)?;
+        let dir_error = |source| QueueError::Directory {
+            path: dir.clone(),
+            source,
+        };
+        let gate = Arc::new(Gate::for_directory(&dir).map_err(dir_error)?);
+        // Opening runs SQL too (journal mode, the shared-memory index): it
+        // is a use of the file like any other, so inside a pass.
+        let (api, writer_conn) = {
+            let pass = gate
+                .enter(Instant::now() + store::BUSY_TIMEOUT)
+                .ok_or_else(|| db_error(copies::busy()))?;
+            let mut api = store::connect(&db_path).map_err(db_error)?;
+            store::migrate(&mut api).map_err(|e| match e {
+                MigrateError::Newer(found) => QueueError::NewerSchema {
+                    path: db_path.clone(),
+                    found,
+                    supported: store::SCHEMA_VERSION,
+                },
+                MigrateError::Sqlite(e) => db_error(e),
+            })?;
+            let writer_conn = store::connect(&db_path).map_err(db_error)?;
+            drop(pass);
+            (api, writer_conn)
+        };
         // The files exist now (journal_mode=WAL made -wal and -shm); SQLite
         // gives files it creates later the database file's mode.
-        directory::secure_files(&dir, store::DATABASE_FILE).map_err(|source| {
-            QueueError::Directory {
-                path: dir.clone(),
-                source,
-            }
-        })?;
+        directory::secure_files(&dir, store::DATABASE_FILE).map_err(dir_error)?;
         let identity = directory::identity(&db_path);
         let shared = Arc::new(Shared {
             dir,
             db_path: db_path.clone(),
             owner: format!("{}-{:08x}", std::process::id(), random_u32()),
             api: Mutex::new(api),
+            gate: Arc::clone(&gate),
             identity,
-            writer: GroupCommit::new(writer_conn),
+            writer: GroupCommit::new(writer_conn, gate),
             work: Mutex::new(Work::default()),
             work_ready: Condvar::new(),
             scheduler_wake: Condvar::new(),
@@ -210,9 +225,11 @@ impl Shared {
     /// Runs `f` on the API connection, naming the file in errors.
     pub fn with_api<T>(
         &self,
-        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+        f: impl FnMut(&mut Connection) -> rusqlite::Result<T>,
     ) -> Result<T, QueueError> {
-        f(&mut lock(&self.api)).map_err(|source| QueueError::Database {
+        let mut api = lock(&self.api);
+        let deadline = Instant::now() + store::BUSY_TIMEOUT;
+        copies::using(&self.gate, &mut api, deadline, f).map_err(|source| QueueError::Database {
             path: self.db_path.clone(),
             source,
         })
@@ -443,7 +460,7 @@ impl Upkeep {
         {
             self.last_checkpoint = Instant::now();
             shared.erased.store(false, Ordering::SeqCst);
-            let done = shared.writer.with_connection(store::checkpoint);
+            let done = shared.writer.with_connection(|c| store::checkpoint(c));
             if !matches!(done, Ok(true)) {
                 // A reader still uses old frames (or the file is busy):
                 // the next round tries again.

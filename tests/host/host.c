@@ -11,6 +11,15 @@
  * MANIFEST.XML), from which the library for the host's own platform is
  * extracted and loaded (see package.c).
  *
+ * Commands: get NAME, set NAME VALUE, call NAME [ARG ...], members, new,
+ * lang en|ru, reload, copy PATH, use N, sleep SECONDS, echo TEXT..., rss,
+ * openclose PATH.
+ * `copy PATH` does what 1C does after a configuration's template is
+ * updated: it loads a new copy of the library from another file while the
+ * old copy keeps running in the same process, and makes it current; `use N`
+ * switches back (0 is LIBRARY).  The other commands address the current
+ * copy; the events of every copy are delivered after each command.
+ *
  * Output lines: "> " the command, "= " a result, "! " a 1C exception,
  * "# " information, "* " an event from the add-in, "ABI ERROR: " a contract
  * violation.  Exit status: 0 clean, 1 ABI errors / leaks / foreign frees /
@@ -31,9 +40,13 @@
 
 const char program_name[] = "webhook1c-host";
 
-typedef struct session {
-    const char *library_path;
-    bool russian;
+/* One loaded copy of the add-in library and its "Client" object.  1C loads
+ * a new copy (another file) when a configuration's template is updated and
+ * keeps the old one running in the same process.  Each copy's object gets
+ * its own connection, as every object does in 1C, so the events and
+ * exceptions of one copy never show up as the other's. */
+typedef struct addin_copy {
+    char *library_path;     /* host-malloc'ed */
     host_library *lib;
     GetClassNamesFn get_class_names;
     GetClassObjectFn get_class_object;
@@ -42,6 +55,17 @@ typedef struct session {
     GetAttachTypeFn get_attach_type;
     IComponentBase *obj;
     connection *conn;
+} addin_copy;
+
+#define MAX_COPIES 8     /* LIBRARY and up to 7 `copy` commands */
+
+/* copies[0] is LIBRARY from the command line, then one per `copy`, in
+ * order; the commands address copies[current]. */
+typedef struct session {
+    bool russian;
+    addin_copy copies[MAX_COPIES];
+    size_t count;
+    size_t current;
 } session;
 
 /* A command returns CONTINUE, or the exit status that ends the session. */
@@ -118,52 +142,58 @@ static bool class_list_has(const WCHAR_T *list, size_t units, const WCHAR_T *nam
     return false;
 }
 
+/* The "! " line of a load failure.  For `copy` it is a script error
+ * (counted; the session goes on with the current copy); for LIBRARY or a
+ * reload the caller ends the session with status 2. */
+#define LOAD_ERROR(script_error, ...) \
+    ((script_error) ? command_error(__VA_ARGS__) : out_line("! " __VA_ARGS__))
+
 /* Steps 1-3: load, resolve the exports, class names, capabilities.
  * Returns CONTINUE or 2. */
-static int load_library(session *s)
+static int load_library(addin_copy *a, bool script_error)
 {
     /* A package (.zip) is loaded as 1C loads it: the library MANIFEST.XML
      * names for this platform, extracted to a temporary directory (once;
      * reload loads the same extracted file again). */
-    const char *path = s->library_path;
+    const char *path = a->library_path;
     char *error;
     if (package_path_is_zip(path)) {
-        path = package_extract(s->library_path, &error);
+        path = package_extract(a->library_path, &error);
         if (!path) {
-            fprintf(stderr, "webhook1c-host: %s: %s\n", s->library_path, error);
-            out_line("! cannot load package %s: %s", s->library_path, error);
+            fprintf(stderr, "webhook1c-host: %s: %s\n", a->library_path, error);
+            LOAD_ERROR(script_error, "cannot load package %s: %s", a->library_path, error);
             free(error);
             return 2;
         }
     }
 
-    s->lib = host_library_open(path, &error);
-    if (!s->lib) {
+    a->lib = host_library_open(path, &error);
+    if (!a->lib) {
         fprintf(stderr, "webhook1c-host: cannot load %s: %s\n", path, error);
-        out_line("! cannot load %s: %s", path, error);
+        LOAD_ERROR(script_error, "cannot load %s: %s", path, error);
         free(error);
         return 2;
     }
-    s->get_class_names = (GetClassNamesFn)host_library_symbol(s->lib, "GetClassNames");
-    s->get_class_object = (GetClassObjectFn)host_library_symbol(s->lib, "GetClassObject");
-    s->destroy_object = (DestroyObjectFn)host_library_symbol(s->lib, "DestroyObject");
-    s->set_platform_capabilities =
-        (SetPlatformCapabilitiesFn)host_library_symbol(s->lib, "SetPlatformCapabilities");
-    s->get_attach_type = (GetAttachTypeFn)host_library_symbol(s->lib, "GetAttachType");
-    if (!s->get_class_names || !s->get_class_object || !s->destroy_object) {
-        const char *missing = !s->get_class_names    ? "GetClassNames"
-                              : !s->get_class_object ? "GetClassObject"
+    a->get_class_names = (GetClassNamesFn)host_library_symbol(a->lib, "GetClassNames");
+    a->get_class_object = (GetClassObjectFn)host_library_symbol(a->lib, "GetClassObject");
+    a->destroy_object = (DestroyObjectFn)host_library_symbol(a->lib, "DestroyObject");
+    a->set_platform_capabilities =
+        (SetPlatformCapabilitiesFn)host_library_symbol(a->lib, "SetPlatformCapabilities");
+    a->get_attach_type = (GetAttachTypeFn)host_library_symbol(a->lib, "GetAttachType");
+    if (!a->get_class_names || !a->get_class_object || !a->destroy_object) {
+        const char *missing = !a->get_class_names    ? "GetClassNames"
+                              : !a->get_class_object ? "GetClassObject"
                                                      : "DestroyObject";
         fprintf(stderr, "webhook1c-host: %s does not export %s\n", path, missing);
-        out_line("! %s does not export %s", path, missing);
-        host_library_close(s->lib);
-        s->lib = NULL;
+        LOAD_ERROR(script_error, "%s does not export %s", path, missing);
+        host_library_close(a->lib);
+        a->lib = NULL;
         return 2;
     }
 
     /* The class list is static in the library: never freed. */
     size_t units = 0;
-    WCHAR_T *classes = copy_addin_name(s->get_class_names(), "GetClassNames()", &units);
+    WCHAR_T *classes = copy_addin_name(a->get_class_names(), "GetClassNames()", &units);
     char *text = utf8_of(classes, units);
     out_line("# classes: %s", text);
     if (classes && !class_list_has(classes, units, CLASS_NAME))
@@ -171,64 +201,64 @@ static int load_library(session *s)
     free(text);
     free(classes);
 
-    if (s->set_platform_capabilities)
-        out_line("# capabilities: %d", s->set_platform_capabilities(CAPABILITIES));
-    if (s->get_attach_type)
-        out_line("# attach type: %d", s->get_attach_type());
+    if (a->set_platform_capabilities)
+        out_line("# capabilities: %d", a->set_platform_capabilities(CAPABILITIES));
+    if (a->get_attach_type)
+        out_line("# attach type: %d", a->get_attach_type());
     return CONTINUE;
 }
 
-static void unload_library(session *s)
+static void unload_library(addin_copy *a)
 {
-    host_library_close(s->lib);
-    s->lib = NULL;
-    s->get_class_names = NULL;
-    s->get_class_object = NULL;
-    s->destroy_object = NULL;
-    s->set_platform_capabilities = NULL;
-    s->get_attach_type = NULL;
+    host_library_close(a->lib);
+    a->lib = NULL;
+    a->get_class_names = NULL;
+    a->get_class_object = NULL;
+    a->destroy_object = NULL;
+    a->set_platform_capabilities = NULL;
+    a->get_attach_type = NULL;
 }
 
-static void apply_locale(session *s)
+static void apply_locale(addin_copy *a, bool russian)
 {
-    if (s->russian) {
-        ADDIN_CALL(s->obj, locale, SetLocale, u"ru_RU");
-        ADDIN_CALL(s->obj, userLang, SetUserInterfaceLanguageCode, u"ru");
+    if (russian) {
+        ADDIN_CALL(a->obj, locale, SetLocale, u"ru_RU");
+        ADDIN_CALL(a->obj, userLang, SetUserInterfaceLanguageCode, u"ru");
     } else {
-        ADDIN_CALL(s->obj, locale, SetLocale, u"en_US");
-        ADDIN_CALL(s->obj, userLang, SetUserInterfaceLanguageCode, u"en");
+        ADDIN_CALL(a->obj, locale, SetLocale, u"en_US");
+        ADDIN_CALL(a->obj, userLang, SetUserInterfaceLanguageCode, u"en");
     }
 }
 
 /* DestroyObject must release the object, set the pointer to NULL and
  * return 0. */
-static void call_destroy_object(session *s)
+static void call_destroy_object(addin_copy *a)
 {
-    IComponentBase *p = s->obj;
-    long rc = s->destroy_object(&p);
+    IComponentBase *p = a->obj;
+    long rc = a->destroy_object(&p);
     if (rc != 0)
         abi_error("DestroyObject returned %ld, expected 0", rc);
     if (p != NULL)
         abi_error("DestroyObject did not set the object pointer to NULL");
-    s->obj = NULL;
+    a->obj = NULL;
 }
 
 /* Release as 1C does: Done (whatever Init returned), then DestroyObject. */
-static void destroy_object(session *s)
+static void destroy_object(addin_copy *a)
 {
-    if (!s->obj)
+    if (!a->obj)
         return;
-    ADDIN_CALL0(s->obj, initDone, Done);
-    call_destroy_object(s);
+    ADDIN_CALL0(a->obj, initDone, Done);
+    call_destroy_object(a);
 }
 
 /* Step 4: GetClassObject, setMemManager, Init, GetInfo, RegisterExtensionAs,
  * SetLocale, SetUserInterfaceLanguageCode.  On failure the object (if any)
- * stays in s->obj so that it is still released. */
-static bool create_object(session *s)
+ * stays in a->obj so that it is still released. */
+static bool create_object(addin_copy *a, bool russian)
 {
     IComponentBase *p = NULL;
-    long rc = s->get_class_object(CLASS_NAME, &p);
+    long rc = a->get_class_object(CLASS_NAME, &p);
     if (rc == 0) {
         abi_error("GetClassObject(\"Client\") returned 0 (failure)");
         return false;
@@ -237,17 +267,17 @@ static bool create_object(session *s)
         abi_error("GetClassObject(\"Client\") returned %ld but left the pointer NULL", rc);
         return false;
     }
-    s->obj = p;
+    a->obj = p;
     if (!p->initDone || !p->langExt || !p->locale || !p->userLang) {
         abi_error("the object's four vtable pointers are not all set");
-        call_destroy_object(s);
+        call_destroy_object(a);
         return false;
     }
 
     bool mem_ok = ADDIN_CALL(p, initDone, setMemManager, memory_manager());
     if (!mem_ok)
         abi_error("setMemManager returned false");
-    bool init_ok = ADDIN_CALL(p, initDone, Init, connection_interface(s->conn));
+    bool init_ok = ADDIN_CALL(p, initDone, Init, connection_interface(a->conn));
     if (!init_ok)
         abi_error("Init returned false");
     if (!mem_ok || !init_ok)
@@ -276,7 +306,7 @@ static bool create_object(session *s)
     if (!reg_ok)
         return false;
 
-    apply_locale(s);
+    apply_locale(a, russian);
     return true;
 }
 
@@ -286,15 +316,15 @@ static bool create_object(session *s)
 
 /* FindProp or FindMethod.  Returns the index, -1 when not found, or -2 after
  * reporting an out-of-range index. */
-static long find_member(session *s, bool method, const WCHAR_T *name)
+static long find_member(addin_copy *a, bool method, const WCHAR_T *name)
 {
     long count, i;
     if (method) {
-        i = ADDIN_CALL(s->obj, langExt, FindMethod, name);
-        count = ADDIN_CALL0(s->obj, langExt, GetNMethods);
+        i = ADDIN_CALL(a->obj, langExt, FindMethod, name);
+        count = ADDIN_CALL0(a->obj, langExt, GetNMethods);
     } else {
-        i = ADDIN_CALL(s->obj, langExt, FindProp, name);
-        count = ADDIN_CALL0(s->obj, langExt, GetNProps);
+        i = ADDIN_CALL(a->obj, langExt, FindProp, name);
+        count = ADDIN_CALL0(a->obj, langExt, GetNProps);
     }
     if (i < -1 || i >= count) {
         strbuf sb = {0};
@@ -310,7 +340,7 @@ static long find_member(session *s, bool method, const WCHAR_T *name)
 
 /* Decodes the NAME token and looks it up.  Returns the index, or a negative
  * value after printing why there is none. */
-static long lookup(session *s, bool method, const token *t)
+static long lookup(addin_copy *a, bool method, const token *t)
 {
     char *error;
     WCHAR_T *name = name_from_token(t->text, t->len, &error);
@@ -319,7 +349,7 @@ static long lookup(session *s, bool method, const token *t)
         free(error);
         return -2;
     }
-    long i = find_member(s, method, name);
+    long i = find_member(a, method, name);
     free(name);
     if (i == -1)
         out_line("! %s not found: %s", method ? "method" : "property", t->text);
@@ -330,24 +360,39 @@ static long lookup(session *s, bool method, const token *t)
 /* Commands                                                                  */
 /* ------------------------------------------------------------------------ */
 
+/* The copy that get/set/call/members/new/lang/reload address. */
+static addin_copy *current_copy(session *s)
+{
+    return &s->copies[s->current];
+}
+
+/* Hands over the events of every copy: the old copy's object keeps
+ * delivering while the script works with the new one, as in 1C. */
+static void deliver_all_events(session *s)
+{
+    for (size_t i = 0; i < s->count; i++)
+        connection_deliver_events(s->copies[i].conn);
+}
+
 static int cmd_get(session *s, const command *c)
 {
+    addin_copy *a = current_copy(s);
     if (c->count != 2) {
         command_error("usage: get NAME");
         return CONTINUE;
     }
-    long i = lookup(s, false, &c->tokens[1]);
+    long i = lookup(a, false, &c->tokens[1]);
     if (i < 0)
         return CONTINUE;
-    if (!ADDIN_CALL(s->obj, langExt, IsPropReadable, i)) {
+    if (!ADDIN_CALL(a->obj, langExt, IsPropReadable, i)) {
         out_line("! property is not readable: %s", c->tokens[1].text);
         return CONTINUE;
     }
     tVariant v;
     memset(&v, 0, sizeof v);
-    unsigned long mark = connection_exceptions(s->conn);
-    bool ok = ADDIN_CALL(s->obj, langExt, GetPropVal, i, &v);
-    if (!exc_report(s->conn, mark, ok))
+    unsigned long mark = connection_exceptions(a->conn);
+    bool ok = ADDIN_CALL(a->obj, langExt, GetPropVal, i, &v);
+    if (!exc_report(a->conn, mark, ok))
         print_value("= ", &v);
     value_free(&v);     /* the add-in allocated it for us */
     return CONTINUE;
@@ -355,14 +400,15 @@ static int cmd_get(session *s, const command *c)
 
 static int cmd_set(session *s, const command *c)
 {
+    addin_copy *a = current_copy(s);
     if (c->count != 3) {
         command_error("usage: set NAME VALUE");
         return CONTINUE;
     }
-    long i = lookup(s, false, &c->tokens[1]);
+    long i = lookup(a, false, &c->tokens[1]);
     if (i < 0)
         return CONTINUE;
-    if (!ADDIN_CALL(s->obj, langExt, IsPropWritable, i)) {
+    if (!ADDIN_CALL(a->obj, langExt, IsPropWritable, i)) {
         out_line("! property is read-only: %s", c->tokens[1].text);
         return CONTINUE;
     }
@@ -373,9 +419,9 @@ static int cmd_set(session *s, const command *c)
         free(error);
         return CONTINUE;
     }
-    unsigned long mark = connection_exceptions(s->conn);
-    bool ok = ADDIN_CALL(s->obj, langExt, SetPropVal, i, &v);
-    if (!exc_report(s->conn, mark, ok))
+    unsigned long mark = connection_exceptions(a->conn);
+    bool ok = ADDIN_CALL(a->obj, langExt, SetPropVal, i, &v);
+    if (!exc_report(a->conn, mark, ok))
         out_line("= ok");
     value_free(&v);     /* whatever buffer the variant holds now */
     return CONTINUE;
@@ -390,7 +436,7 @@ static void free_params(tVariant *params, long n)
 
 /* Fills params[0..n): the given arguments, then default values for the
  * omitted ones.  Returns false after printing why the call cannot be made. */
-static bool build_params(session *s, long m, const command *c, tVariant *params, long n)
+static bool build_params(addin_copy *a, long m, const command *c, tVariant *params, long n)
 {
     long given = (long)c->count - 2;
     for (long i = 0; i < given; i++) {
@@ -403,7 +449,7 @@ static bool build_params(session *s, long m, const command *c, tVariant *params,
         }
     }
     for (long i = given; i < n; i++) {
-        if (!ADDIN_CALL(s->obj, langExt, GetParamDefValue, m, i, &params[i])) {
+        if (!ADDIN_CALL(a->obj, langExt, GetParamDefValue, m, i, &params[i])) {
             out_line("! not enough parameters");
             return false;
         }
@@ -413,14 +459,15 @@ static bool build_params(session *s, long m, const command *c, tVariant *params,
 
 static int cmd_call(session *s, const command *c)
 {
+    addin_copy *a = current_copy(s);
     if (c->count < 2) {
         command_error("usage: call NAME [ARG ...]");
         return CONTINUE;
     }
-    long m = lookup(s, true, &c->tokens[1]);
+    long m = lookup(a, true, &c->tokens[1]);
     if (m < 0)
         return CONTINUE;
-    long n = ADDIN_CALL(s->obj, langExt, GetNParams, m);
+    long n = ADDIN_CALL(a->obj, langExt, GetNParams, m);
     if (n < 0 || n > MAX_PARAMS) {
         abi_error("GetNParams(%ld) returned %ld", m, n);
         return CONTINUE;
@@ -430,7 +477,7 @@ static int cmd_call(session *s, const command *c)
         return CONTINUE;
     }
     tVariant *params = n > 0 ? xcalloc((size_t)n, sizeof *params) : NULL;
-    if (!build_params(s, m, c, params, n)) {
+    if (!build_params(a, m, c, params, n)) {
         free_params(params, n);
         return CONTINUE;
     }
@@ -440,13 +487,13 @@ static int cmd_call(session *s, const command *c)
     for (long i = 0; i < n; i++)
         before[i] = value_fingerprint_of(&params[i]);
 
-    bool has_ret = ADDIN_CALL(s->obj, langExt, HasRetVal, m);
+    bool has_ret = ADDIN_CALL(a->obj, langExt, HasRetVal, m);
     tVariant ret;
     memset(&ret, 0, sizeof ret);
-    unsigned long mark = connection_exceptions(s->conn);
-    bool ok = has_ret ? ADDIN_CALL(s->obj, langExt, CallAsFunc, m, &ret, params, n)
-                      : ADDIN_CALL(s->obj, langExt, CallAsProc, m, params, n);
-    if (!exc_report(s->conn, mark, ok)) {
+    unsigned long mark = connection_exceptions(a->conn);
+    bool ok = has_ret ? ADDIN_CALL(a->obj, langExt, CallAsFunc, m, &ret, params, n)
+                      : ADDIN_CALL(a->obj, langExt, CallAsProc, m, params, n);
+    if (!exc_report(a->conn, mark, ok)) {
         if (has_ret)
             print_value("= ", &ret);
         else
@@ -470,7 +517,7 @@ static int cmd_call(session *s, const command *c)
 
 /* members: checks that each name is found in both languages and in any
  * letter case, as 1C identifiers are case-insensitive. */
-static void check_lookup(session *s, bool method, long expected, const WCHAR_T *name,
+static void check_lookup(addin_copy *a, bool method, long expected, const WCHAR_T *name,
                          size_t units)
 {
     const char *fn = method ? "FindMethod" : "FindProp";
@@ -478,8 +525,8 @@ static void check_lookup(session *s, bool method, long expected, const WCHAR_T *
                           utf16_case_copy(name, units, false) };
     for (int k = 0; k < 3; k++) {
         const WCHAR_T *form = k == 0 ? name : forms[k];
-        long got = method ? ADDIN_CALL(s->obj, langExt, FindMethod, form)
-                          : ADDIN_CALL(s->obj, langExt, FindProp, form);
+        long got = method ? ADDIN_CALL(a->obj, langExt, FindMethod, form)
+                          : ADDIN_CALL(a->obj, langExt, FindProp, form);
         if (got != expected) {
             char *text = utf8_of(form, units);
             abi_error("%s(\"%s\") returned %ld, expected %ld", fn, text, got, expected);
@@ -490,11 +537,11 @@ static void check_lookup(session *s, bool method, long expected, const WCHAR_T *
     free(forms[2]);
 }
 
-static void check_not_found(session *s, bool method)
+static void check_not_found(addin_copy *a, bool method)
 {
     const WCHAR_T *name = u"NoSuchMember_XYZ";
-    long got = method ? ADDIN_CALL(s->obj, langExt, FindMethod, name)
-                      : ADDIN_CALL(s->obj, langExt, FindProp, name);
+    long got = method ? ADDIN_CALL(a->obj, langExt, FindMethod, name)
+                      : ADDIN_CALL(a->obj, langExt, FindProp, name);
     if (got != -1)
         abi_error("%s(\"NoSuchMember_XYZ\") returned %ld, expected -1",
                   method ? "FindMethod" : "FindProp", got);
@@ -502,50 +549,50 @@ static void check_not_found(session *s, bool method)
 
 /* Fetches the English (alias 0) or Russian (alias 1) name of member i as a
  * host copy, freeing the add-in's buffer as 1C does. */
-static WCHAR_T *member_name(session *s, bool method, long i, long alias, size_t *units)
+static WCHAR_T *member_name(addin_copy *a, bool method, long i, long alias, size_t *units)
 {
     char what[64];
     snprintf(what, sizeof what, "%s(%ld, %ld)", method ? "GetMethodName" : "GetPropName", i,
              alias);
-    const WCHAR_T *name = method ? ADDIN_CALL(s->obj, langExt, GetMethodName, i, alias)
-                                 : ADDIN_CALL(s->obj, langExt, GetPropName, i, alias);
+    const WCHAR_T *name = method ? ADDIN_CALL(a->obj, langExt, GetMethodName, i, alias)
+                                 : ADDIN_CALL(a->obj, langExt, GetPropName, i, alias);
     *units = 0;
     WCHAR_T *copy = copy_addin_name(name, what, units);
     free_addin_name(name);
     return copy;
 }
 
-static void list_member(session *s, bool method, long i)
+static void list_member(addin_copy *a, bool method, long i)
 {
     size_t en_units, ru_units;
-    WCHAR_T *en = member_name(s, method, i, 0, &en_units);
-    WCHAR_T *ru = member_name(s, method, i, 1, &ru_units);
+    WCHAR_T *en = member_name(a, method, i, 0, &en_units);
+    WCHAR_T *ru = member_name(a, method, i, 1, &ru_units);
     char *en_text = utf8_of(en, en_units);
     char *ru_text = utf8_of(ru, ru_units);
     if (method) {
-        long params = ADDIN_CALL(s->obj, langExt, GetNParams, i);
-        bool retval = ADDIN_CALL(s->obj, langExt, HasRetVal, i);
+        long params = ADDIN_CALL(a->obj, langExt, GetNParams, i);
+        bool retval = ADDIN_CALL(a->obj, langExt, HasRetVal, i);
         out_line("# method %ld en=%s ru=%s params=%ld retval=%d", i, en_text, ru_text, params,
                  retval ? 1 : 0);
     } else {
-        bool readable = ADDIN_CALL(s->obj, langExt, IsPropReadable, i);
-        bool writable = ADDIN_CALL(s->obj, langExt, IsPropWritable, i);
+        bool readable = ADDIN_CALL(a->obj, langExt, IsPropReadable, i);
+        bool writable = ADDIN_CALL(a->obj, langExt, IsPropWritable, i);
         out_line("# prop %ld en=%s ru=%s readable=%d writable=%d", i, en_text, ru_text,
                  readable ? 1 : 0, writable ? 1 : 0);
     }
     if (en)
-        check_lookup(s, method, i, en, en_units);
+        check_lookup(a, method, i, en, en_units);
     if (ru)
-        check_lookup(s, method, i, ru, ru_units);
+        check_lookup(a, method, i, ru, ru_units);
     free(en_text);
     free(ru_text);
     free(en);
     free(ru);
 }
 
-static void list_defaults(session *s, long m)
+static void list_defaults(addin_copy *a, long m)
 {
-    long n = ADDIN_CALL(s->obj, langExt, GetNParams, m);
+    long n = ADDIN_CALL(a->obj, langExt, GetNParams, m);
     if (n < 0 || n > MAX_PARAMS) {
         abi_error("GetNParams(%ld) returned %ld", m, n);
         return;
@@ -555,7 +602,7 @@ static void list_defaults(session *s, long m)
         memset(&v, 0, sizeof v);
         char prefix[64];
         snprintf(prefix, sizeof prefix, "# default %ld %ld = ", m, p);
-        if (ADDIN_CALL(s->obj, langExt, GetParamDefValue, m, p, &v))
+        if (ADDIN_CALL(a->obj, langExt, GetParamDefValue, m, p, &v))
             print_value(prefix, &v);
         else
             out_line("%snone", prefix);
@@ -565,37 +612,39 @@ static void list_defaults(session *s, long m)
 
 static int cmd_members(session *s, const command *c)
 {
+    addin_copy *a = current_copy(s);
     if (c->count != 1) {
         command_error("usage: members");
         return CONTINUE;
     }
-    long nprops = ADDIN_CALL0(s->obj, langExt, GetNProps);
+    long nprops = ADDIN_CALL0(a->obj, langExt, GetNProps);
     if (nprops < 0)
         abi_error("GetNProps returned %ld", nprops);
     for (long i = 0; i < nprops; i++)
-        list_member(s, false, i);
-    check_not_found(s, false);
+        list_member(a, false, i);
+    check_not_found(a, false);
 
-    long nmethods = ADDIN_CALL0(s->obj, langExt, GetNMethods);
+    long nmethods = ADDIN_CALL0(a->obj, langExt, GetNMethods);
     if (nmethods < 0)
         abi_error("GetNMethods returned %ld", nmethods);
     for (long i = 0; i < nmethods; i++)
-        list_member(s, true, i);
-    check_not_found(s, true);
+        list_member(a, true, i);
+    check_not_found(a, true);
 
     for (long m = 0; m < nmethods; m++)
-        list_defaults(s, m);
+        list_defaults(a, m);
     return CONTINUE;
 }
 
 static int cmd_new(session *s, const command *c)
 {
+    addin_copy *a = current_copy(s);
     if (c->count != 1) {
         command_error("usage: new");
         return CONTINUE;
     }
-    destroy_object(s);
-    return create_object(s) ? CONTINUE : 1;
+    destroy_object(a);
+    return create_object(a, s->russian) ? CONTINUE : 1;
 }
 
 static int cmd_lang(session *s, const command *c)
@@ -605,23 +654,103 @@ static int cmd_lang(session *s, const command *c)
         command_error("usage: lang en|ru");
         return CONTINUE;
     }
+    /* The current copy's object now; copies loaded later start with it. */
     s->russian = strcmp(c->tokens[1].text, "ru") == 0;
-    apply_locale(s);
+    apply_locale(current_copy(s), s->russian);
     return CONTINUE;
 }
 
 static int cmd_reload(session *s, const command *c)
 {
+    addin_copy *a = current_copy(s);
     if (c->count != 1) {
         command_error("usage: reload");
         return CONTINUE;
     }
-    destroy_object(s);
-    unload_library(s);
-    int rc = load_library(s);
+    destroy_object(a);
+    unload_library(a);
+    int rc = load_library(a, false);
     if (rc != CONTINUE)
         return rc;
-    return create_object(s) ? CONTINUE : 1;
+    return create_object(a, s->russian) ? CONTINUE : 1;
+}
+
+/* A path token: as typed, or decoded when quoted (a script line splits on
+ * spaces).  A bare one is kept byte for byte: a Linux file name need not be
+ * UTF-8.  NULL after reporting a bad quoted string. */
+static char *path_from_token(const token *t)
+{
+    if (t->text[0] != '"')
+        return xstrdup(t->text);
+    char *error;
+    WCHAR_T *wide = name_from_token(t->text, t->len, &error);
+    if (!wide) {
+        command_error("bad path %s: %s", t->text, error);
+        free(error);
+        return NULL;
+    }
+    bool terminated;
+    char *path = utf8_from_utf16(wide, utf16_len_bounded(wide, SIZE_MAX, &terminated));
+    free(wide);
+    return path;
+}
+
+/* copy PATH: loads another copy of the add-in from another file, as 1C
+ * does after a template update, and makes it current; the other copies
+ * stay loaded with their objects.  The same path as a loaded copy would
+ * give the same library image (the system loader shares it), not a copy. */
+static int cmd_copy(session *s, const command *c)
+{
+    if (c->count != 2) {
+        command_error("usage: copy PATH");
+        return CONTINUE;
+    }
+    if (s->count == MAX_COPIES) {
+        command_error("copy: the host keeps at most %d copies", MAX_COPIES);
+        return CONTINUE;
+    }
+    char *path = path_from_token(&c->tokens[1]);
+    if (!path)
+        return CONTINUE;
+    /* package.c extracts one package per run (reload reuses it), so a
+     * second package would load the first one's library again. */
+    if (package_path_is_zip(path)) {
+        command_error("cannot load package %s: copy takes a library file, not a package",
+                      path);
+        free(path);
+        return CONTINUE;
+    }
+
+    addin_copy *a = &s->copies[s->count];
+    memset(a, 0, sizeof *a);
+    a->library_path = path;
+    a->conn = connection_new();
+    if (load_library(a, true) != CONTINUE) {
+        connection_free(a->conn);
+        free(a->library_path);
+        memset(a, 0, sizeof *a);
+        return CONTINUE;
+    }
+    /* From here main releases it, even if the object cannot be created. */
+    s->current = s->count++;
+    if (!create_object(a, s->russian))
+        return 1;
+    out_line("# copy %llu: %s", (unsigned long long)s->current, a->library_path);
+    return CONTINUE;
+}
+
+/* use N: makes copy N current (0 is LIBRARY). */
+static int cmd_use(session *s, const command *c)
+{
+    char *end = NULL;
+    unsigned long n = c->count == 2 ? strtoul(c->tokens[1].text, &end, 10) : 0;
+    if (c->count != 2 || end == c->tokens[1].text || *end != '\0' ||
+        c->tokens[1].text[0] < '0' || c->tokens[1].text[0] > '9' || n >= s->count) {
+        command_error("usage: use N (0..%llu)", (unsigned long long)s->count - 1);
+        return CONTINUE;
+    }
+    s->current = (size_t)n;
+    return CONTINUE;
 }
 
 static int cmd_sleep(session *s, const command *c)
@@ -636,7 +765,7 @@ static int cmd_sleep(session *s, const command *c)
     /* The 1C code is idle: its events arrive meanwhile. */
     for (double left = secs; left > 0; left -= 0.05) {
         host_sleep_seconds(left < 0.05 ? left : 0.05);
-        connection_deliver_events(s->conn);
+        deliver_all_events(s);
     }
     return CONTINUE;
 }
@@ -673,6 +802,30 @@ static int cmd_rss(session *s, const command *c)
     return CONTINUE;
 }
 
+/* openclose PATH: opens the file and closes it again, as a second SQLite
+ * in the process (another copy of a library) would when it is done with
+ * it. On POSIX systems that close drops every record lock the process
+ * holds on the file, whoever took it: tests use it as the control of the
+ * several-copies lock probe. */
+static int cmd_openclose(session *s, const command *c)
+{
+    (void)s;
+    if (c->count != 2) {
+        command_error("usage: openclose PATH");
+        return CONTINUE;
+    }
+    char *path = path_from_token(&c->tokens[1]);
+    if (!path)
+        return CONTINUE;
+    FILE *f = host_fopen(path, "rb");
+    if (!f)
+        command_error("openclose: cannot open %s", path);
+    else
+        fclose(f);
+    free(path);
+    return CONTINUE;
+}
+
 static const struct {
     const char *name;
     int (*run)(session *s, const command *c);
@@ -684,9 +837,12 @@ static const struct {
     { "new", cmd_new },
     { "lang", cmd_lang },
     { "reload", cmd_reload },
+    { "copy", cmd_copy },
+    { "use", cmd_use },
     { "sleep", cmd_sleep },
     { "echo", cmd_echo },
     { "rss", cmd_rss },
+    { "openclose", cmd_openclose },
 };
 
 /* "> " and the command as typed; huge tokens (e.g. 50 MB bodies) are cut
@@ -740,7 +896,7 @@ static int run_commands(session *s, command_source *src)
          * the host hands them over when the code is idle: here, after each
          * command (a blocking call such as WaitForDelivery fills the
          * buffer, as it would in 1C). */
-        connection_deliver_events(s->conn);
+        deliver_all_events(s);
         if (rc != CONTINUE)
             return rc;
     }
@@ -765,7 +921,10 @@ static void usage(FILE *f)
           "[COMMAND ...]\n"
           "  LIBRARY: the add-in .so/.dll, or a package .zip with MANIFEST.XML\n"
           "  commands: get NAME | set NAME VALUE | call NAME [ARG ...] | members | new |\n"
-          "            lang en|ru | reload | sleep SECONDS | echo TEXT... | rss\n"
+          "            lang en|ru | reload | copy PATH | use N | sleep SECONDS |\n"
+          "            echo TEXT... | rss | openclose PATH\n"
+          "  copy PATH loads another copy of the library (another file) and makes it\n"
+          "  current; use N makes copy N current (0 = LIBRARY)\n"
           "  on the command line a lone ';' separates commands; --script - reads stdin\n",
           f);
 }
@@ -863,20 +1022,26 @@ int main(int argc, char **argv)
     connection_set_application(o.app_type);
     session s;
     memset(&s, 0, sizeof s);
-    s.conn = connection_new();
-    s.library_path = o.library;
     s.russian = o.russian;
+    s.count = 1;
+    s.copies[0].conn = connection_new();
+    s.copies[0].library_path = xstrdup(o.library);
 
-    status = load_library(&s);
+    status = load_library(&s.copies[0], false);
     if (status == CONTINUE) {
-        if (create_object(&s))
+        if (create_object(&s.copies[0], s.russian))
             status = run_commands(&s, src);
         else
             status = 1;
-        destroy_object(&s);
-        unload_library(&s);
-        connection_deliver_events(s.conn);
-        unsigned long dropped = connection_events_dropped(s.conn);
+        /* The newest copy first: the reverse of loading. */
+        for (size_t i = s.count; i-- > 0;) {
+            destroy_object(&s.copies[i]);
+            unload_library(&s.copies[i]);
+        }
+        deliver_all_events(&s);
+        unsigned long dropped = 0;
+        for (size_t i = 0; i < s.count; i++)
+            dropped += connection_events_dropped(s.copies[i].conn);
         if (dropped > 0)
             out_line("# events dropped: %lu (the event buffer was full)", dropped);
         status = finish(status);
@@ -885,7 +1050,10 @@ int main(int argc, char **argv)
     package_cleanup();
 
     command_source_close(src);
-    connection_free(s.conn);
+    for (size_t i = 0; i < s.count; i++) {
+        connection_free(s.copies[i].conn);
+        free(s.copies[i].library_path);
+    }
     memory_done();
     /* The last line: main is done; anything after it is process teardown
      * (tests/support/host.rs reads it). */

@@ -253,6 +253,20 @@ pub fn q(text: &str) -> String {
     out
 }
 
+/// A copy of the add-in library under another path (`name` tells copies
+/// apart), as 1C makes one after a configuration's template is updated:
+/// the same bytes, another file, so the loader maps it a second time.
+pub fn library_copy(name: &str) -> PathBuf {
+    let original = library();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("library-copies")
+        .join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("library copy dir");
+    let copy = dir.join(original.file_name().expect("library file name"));
+    std::fs::copy(&original, &copy).expect("copy the library");
+    copy
+}
+
 /// Runs the host on the add-in with `script` (one command per line).
 pub fn run(lang: &str, script: &str) -> HostRun {
     run_with(&["--lang", lang], script)
@@ -304,10 +318,20 @@ fn command(options: &[&str], script_path: &Path) -> Command {
 /// Starts the host in the background (for tests that kill it); its output
 /// goes to `output`.
 pub fn spawn(options: &[&str], script: &str, output: &Path) -> std::process::Child {
+    spawn_adjusted(options, script, output, |command| command)
+}
+
+/// [`spawn`], after `adjust` changed the host's command (its environment).
+pub fn spawn_adjusted(
+    options: &[&str],
+    script: &str,
+    output: &Path,
+    adjust: impl FnOnce(Command) -> Command,
+) -> std::process::Child {
     let script_path = script_file(script);
     let log = std::fs::File::create(output).expect("host output file");
     let err = log.try_clone().expect("host output file");
-    command(options, &script_path)
+    adjust(command(options, &script_path))
         .stdout(log)
         .stderr(err)
         .spawn()
@@ -316,8 +340,18 @@ pub fn spawn(options: &[&str], script: &str, output: &Path) -> std::process::Chi
 
 /// Runs the host with extra options before the library path.
 pub fn run_with(options: &[&str], script: &str) -> HostRun {
+    run_adjusted(options, script, |command| command)
+}
+
+/// [`run_with`], after `adjust` changed the host's command (its
+/// environment, a wrapper that sets the umask).
+pub fn run_adjusted(
+    options: &[&str],
+    script: &str,
+    adjust: impl FnOnce(Command) -> Command,
+) -> HostRun {
     let script_path = script_file(script);
-    let mut command = command(options, &script_path);
+    let mut command = adjust(command(options, &script_path));
     let output = command
         .output()
         .unwrap_or_else(|e| panic!("cannot run the host {:?}: {e}", command.get_program()));

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the C-host suite (tests/c_host.rs) against the Windows builds of the
-# add-in under Wine: the same tests as the native run, with the host and the
+# Runs the C-host suites (tests/c_host.rs, tests/c_host_queue.rs) against
+# the Windows builds of the add-in under Wine: the same tests as the native run, with the host and the
 # library switched by WEBHOOK1C_HOST_CMD / WEBHOOK1C_LIBRARY (see
 # tests/support/host.rs).
 #
@@ -11,7 +11,8 @@
 #      tests/host/*.c) and the test-only ProcessPrng shim
 #      (tests/wine/bcryptprimitives.c), never shipped; plus static checks of each DLL's exports and imports;
 #   4. a Wine prefix per arch in target/wine/prefix-<arch> (made once);
-#   5. cargo test --test c_host with the x86_64 host and DLL under wine64;
+#   5. cargo test --test c_host --test c_host_queue with the x86_64 host and
+#      DLL under wine64;
 #   6. x86: with wine32:i386 (installed here when root and possible) the same
 #      suite under 32-bit Wine, else the static checks only;
 #   7. a closing line "wine: N passed, N failed".
@@ -189,7 +190,7 @@ prepare_prefix() { # prepare_prefix ARCH LOADER WINEARCH
 suite_failed=0
 run_suite() { # run_suite ARCH LOADER
     local arch=$1 t=$SECONDS
-    step "$arch: cargo test --locked --test c_host under Wine"
+    step "$arch: cargo test --locked --test c_host --test c_host_queue under Wine"
     if [ ! -f "$out/$arch/webhook1c-host.exe" ]; then
         echo "$arch: no host exe (it did not build), so the suite cannot run"
         suite_failed=1
@@ -199,7 +200,7 @@ run_suite() { # run_suite ARCH LOADER
     echo "WEBHOOK1C_LIBRARY=target/$arch-pc-windows-gnu/debug/webhook1c.dll"
     if ! WEBHOOK1C_HOST_CMD="$2 $out/$arch/webhook1c-host.exe" \
         WEBHOOK1C_LIBRARY="target/$arch-pc-windows-gnu/debug/webhook1c.dll" \
-        cargo test --locked --test c_host 2>&1 | tee -a "$log"; then
+        cargo test --locked --test c_host --test c_host_queue 2>&1 | tee -a "$log"; then
         suite_failed=1
         echo "$arch: the suite FAILED under Wine"
     fi
