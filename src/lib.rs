@@ -10,7 +10,9 @@
 //! 3. `addin` is the 1C face: the bilingual member table, argument reading,
 //!    error texts and codes (one catalog), the Client's settings and calls.
 //! 4. `http` and `queue` know nothing of 1C; `http` imports no other module
-//!    of the crate. `audit` writes LogFile lines of HTTP attempts.
+//!    of the crate. `audit` writes LogFile lines of HTTP attempts. `os`
+//!    holds the few operating-system calls no safe crate offers (a
+//!    Windows ACL): besides `abi`, the only module with `unsafe`.
 //!
 //! Data flows host -> abi -> host values -> addin -> http / queue and back.
 
@@ -21,4 +23,5 @@ mod calendar;
 mod exports;
 pub mod host;
 pub mod http;
+mod os;
 pub mod queue;

@@ -11,10 +11,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("abi", &["host", "addin", "calendar", "exports"]),
     ("host", &[]),
     ("addin", &["host", "http", "queue", "audit"]),
-    ("queue", &["http", "audit", "calendar"]),
+    ("queue", &["http", "audit", "calendar", "os"]),
     ("audit", &["http"]),
     ("http", &[]),
     ("calendar", &[]),
+    ("os", &[]),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -236,7 +236,10 @@ unsafe extern "system" fn init(this: *mut c_void, disp: *mut c_void) -> bool {
         // until Done.
         let connection = unsafe { Connection::from_raw(disp) };
         if let Some(connection) = &connection {
-            if !connection.raise_event_buffer(crate::addin::EVENT_BUFFER_DEPTH.into()) {
+            // C `long`: i64 on Linux x86_64, i32 on Windows (no conversion there).
+            #[allow(clippy::useless_conversion)]
+            let depth = c_long::from(crate::addin::EVENT_BUFFER_DEPTH);
+            if !connection.raise_event_buffer(depth) {
                 log::warn!(
                     "the host did not raise its event buffer; outcome events may be dropped"
                 );

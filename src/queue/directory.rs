@@ -6,8 +6,10 @@
 //!   could plant or swap the files), and one readable by others is narrowed
 //!   to 0700. The database and its `-wal`/`-shm` files are set to 0600 when
 //!   they appear; SQLite gives the files it creates later the mode of the
-//!   database file. On Windows the folder under `%LOCALAPPDATA%` is the
-//!   user's own; an owner-only ACL on other folders is not set yet.
+//!   database file. On Windows a folder the queue creates gets an
+//!   owner-only ACL (one entry: full control for the process's user,
+//!   inherited by the files, nothing inherited from the parent); a folder
+//!   that exists is left as its administrator set it up.
 //! - Local: SQLite's locks and its shared-memory index do not work on a
 //!   network file system, so NFS, SMB/CIFS, FUSE (sshfs and the like) and
 //!   other remote or cluster file systems are refused on Linux, and UNC
@@ -20,7 +22,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::error::{QueueError, Unsafe};
+use super::error::QueueError;
+#[cfg(unix)]
+use super::error::Unsafe;
 
 /// The QueueDirectory default: a per-user data folder
 /// (`%LOCALAPPDATA%\Webhook1C\queue` on Windows,
@@ -56,8 +60,17 @@ pub(crate) fn prepare(dir: &Path) -> Result<PathBuf, QueueError> {
         // The umask can only take bits away from 0700.
         builder.mode(0o700);
     }
+    let created = !dir.exists();
     builder.create(dir).map_err(failed)?;
     let canonical = dir.canonicalize().map(plain_path).map_err(failed)?;
+    // What mode 0700 does on Unix: set when the queue makes the folder
+    // (one that exists is the administrator's to set up).
+    #[cfg(windows)]
+    if created {
+        crate::os::restrict_to_user(&canonical).map_err(failed)?;
+    }
+    #[cfg(not(windows))]
+    let _ = created;
     check_private(&canonical)?;
     check_local(&canonical)?;
     Ok(canonical)

@@ -73,6 +73,10 @@ host_generic_fn host_library_symbol(host_library *lib, const char *name);
 void host_library_close(host_library *lib);
 
 FILE *host_fopen(const char *utf8_path, const char *mode);
+/* The DACL of a file or folder as SDDL ("D:P(A;OICI;FA;;;S-1-5-21-...)"),
+ * host-malloc'ed; NULL with a host-malloc'ed message in *error, also on
+ * systems without ACLs (everything but Windows). */
+char *host_path_dacl(const char *utf8_path, char **error);
 void host_sleep_seconds(double seconds);
 /* The process's resident memory in KiB: VmRSS from /proc/self/status on
  * Linux, the working set on Windows; -1 when it cannot be read. */

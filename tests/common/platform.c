@@ -17,6 +17,8 @@
 #define PSAPI_VERSION 2
 #endif
 #include <psapi.h>
+#include <aclapi.h>
+#include <sddl.h>
 #include <shellapi.h>
 #include <fcntl.h>
 #include <io.h>
@@ -98,6 +100,45 @@ static char *utf8_from_wide(const wchar_t *w)
     return s;
 }
 #endif
+
+/* ------------------------------------------------------------------------ */
+/* Access control lists                                                      */
+/* ------------------------------------------------------------------------ */
+
+char *host_path_dacl(const char *utf8_path, char **error)
+{
+    *error = NULL;
+#ifdef _WIN32
+    wchar_t *wpath = wide_from_utf8(utf8_path);
+    PSECURITY_DESCRIPTOR sd = NULL;
+    DWORD rc = wpath ? GetNamedSecurityInfoW(wpath, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION,
+                                             NULL, NULL, NULL, NULL, &sd)
+                     : ERROR_INVALID_NAME;
+    free(wpath);
+    LPWSTR sddl = NULL;
+    if (rc == ERROR_SUCCESS &&
+        !ConvertSecurityDescriptorToStringSecurityDescriptorW(
+            sd, SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &sddl, NULL))
+        rc = GetLastError();
+    if (sd)
+        LocalFree(sd);
+    if (rc != ERROR_SUCCESS) {
+        strbuf sb = {0};
+        sb_printf(&sb, "cannot read the ACL of %s: Windows error %lu", utf8_path,
+                  (unsigned long)rc);
+        *error = sb.data;
+        return NULL;
+    }
+    char *text = utf8_from_wide(sddl);
+    LocalFree(sddl);
+    return text;
+#else
+    strbuf sb = {0};
+    sb_printf(&sb, "%s: ACLs are read on Windows only", utf8_path);
+    *error = sb.data;
+    return NULL;
+#endif
+}
 
 /* ------------------------------------------------------------------------ */
 /* Libraries                                                                 */

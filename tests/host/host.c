@@ -13,7 +13,7 @@
  *
  * Commands: get NAME, set NAME VALUE, call NAME [ARG ...], members, new,
  * lang en|ru, reload, copy PATH, use N, sleep SECONDS, echo TEXT..., rss,
- * openclose PATH.
+ * openclose PATH, acl PATH (Windows: a DACL as SDDL).
  * `copy PATH` does what 1C does after a configuration's template is
  * updated: it loads a new copy of the library from another file while the
  * old copy keeps running in the same process, and makes it current; `use N`
@@ -826,6 +826,31 @@ static int cmd_openclose(session *s, const command *c)
     return CONTINUE;
 }
 
+/* acl PATH: the file's or folder's DACL as SDDL ("# acl D:P(...)"), on
+ * Windows; elsewhere a command error. */
+static int cmd_acl(session *s, const command *c)
+{
+    (void)s;
+    if (c->count != 2) {
+        command_error("usage: acl PATH");
+        return CONTINUE;
+    }
+    char *path = path_from_token(&c->tokens[1]);
+    if (!path)
+        return CONTINUE;
+    char *error;
+    char *dacl = host_path_dacl(path, &error);
+    if (dacl) {
+        out_line("# acl %s", dacl);
+        free(dacl);
+    } else {
+        command_error("acl: %s", error);
+        free(error);
+    }
+    free(path);
+    return CONTINUE;
+}
+
 static const struct {
     const char *name;
     int (*run)(session *s, const command *c);
@@ -843,6 +868,7 @@ static const struct {
     { "echo", cmd_echo },
     { "rss", cmd_rss },
     { "openclose", cmd_openclose },
+    { "acl", cmd_acl },
 };
 
 /* "> " and the command as typed; huge tokens (e.g. 50 MB bodies) are cut
@@ -922,7 +948,7 @@ static void usage(FILE *f)
           "  LIBRARY: the add-in .so/.dll, or a package .zip with MANIFEST.XML\n"
           "  commands: get NAME | set NAME VALUE | call NAME [ARG ...] | members | new |\n"
           "            lang en|ru | reload | copy PATH | use N | sleep SECONDS |\n"
-          "            echo TEXT... | rss | openclose PATH\n"
+          "            echo TEXT... | rss | openclose PATH | acl PATH\n"
           "  copy PATH loads another copy of the library (another file) and makes it\n"
           "  current; use N makes copy N current (0 = LIBRARY)\n"
           "  on the command line a lone ';' separates commands; --script - reads stdin\n",
