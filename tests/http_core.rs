@@ -280,6 +280,72 @@ fn retries_sign_every_attempt_with_one_id_and_follow_retry_after() {
     assert_eq!((outcome.result.unwrap().status, outcome.attempts), (429, 2));
 }
 
+/// `Retry-After: 0` and a date in the past ask for no pause at all; each
+/// counts as 1 s, so a large RetryCount cannot turn into a burst.
+#[test]
+fn a_retry_after_of_zero_or_in_the_past_waits_one_second() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    use webhook1c::http::retry::{send_with_retries, Attempts, RetryPolicy, MIN_RETRY_AFTER};
+
+    let calls = AtomicUsize::new(0);
+    let server =
+        TestServer::with_handler(None, move |_| match calls.fetch_add(1, Ordering::SeqCst) {
+            0 => Reply::text(503, "busy").with_header("Retry-After", "0"),
+            1 => Reply::text(429, "later")
+                .with_header("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"),
+            _ => Reply::text(200, "ok"),
+        });
+    let request = Request::new(Method::Post, server.url("/hook"))
+        .prepare()
+        .unwrap();
+    let pauses = Mutex::new(Vec::new());
+    let record = |d| pauses.lock().unwrap().push(d);
+    let how = Attempts {
+        policy: RetryPolicy {
+            extra_attempts: 100,
+            first_delay: Duration::from_millis(10),
+        },
+        signer: None,
+        message_id: "x",
+        observe: None,
+        sleep: &record,
+    };
+    let outcome = send_with_retries(&Transport::default(), &request, &how);
+    assert_eq!((outcome.result.unwrap().status, outcome.attempts), (200, 3));
+    assert_eq!(MIN_RETRY_AFTER, Duration::from_secs(1));
+    assert_eq!(*pauses.lock().unwrap(), [MIN_RETRY_AFTER, MIN_RETRY_AFTER]);
+}
+
+/// A Content-Length (or Transfer-Encoding) set by the caller is not sent:
+/// the body goes out whole, framed by its real length.
+#[test]
+fn a_content_length_set_by_the_caller_gives_way_to_the_real_length() {
+    let server = TestServer::http();
+    let body = br#"{"text":"the whole body"}"#;
+    for (name, value) in [
+        ("Content-Length", "3"),
+        ("content-length", "999"),
+        ("Transfer-Encoding", "chunked"),
+    ] {
+        let mut request = Request::new(Method::Post, server.url("/echo"));
+        request.headers.set(name, value);
+        request.body = Some(body.to_vec().into());
+        let response = request
+            .prepare()
+            .unwrap()
+            .send(&Transport::default())
+            .unwrap();
+        assert_eq!(response.status, 200, "{name}: {value}");
+        assert_eq!(response.body, body, "{name}: {value}");
+    }
+    for r in server.requests() {
+        assert_eq!(r.body, body);
+        assert_eq!(r.header("content-length"), Some("25"));
+        assert_eq!(r.header("transfer-encoding"), None);
+    }
+}
+
 /// A server that closes a kept-alive connection after it sat idle (as
 /// nginx, Node and most gateways do after their keep-alive timeout): the
 /// next call, made after the close, must go out on a new connection and

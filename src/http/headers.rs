@@ -71,6 +71,9 @@ impl Headers {
     pub(crate) fn to_map(&self) -> Result<HeaderMap, Error> {
         let mut map = HeaderMap::with_capacity(self.0.len());
         for (name, value) in &self.0 {
+            if is_framing_header(name) {
+                continue;
+            }
             let (header, mut value) = validate_header(name, value)?;
             value.set_sensitive(is_secret_header(name));
             map.insert(header, value);
@@ -94,6 +97,16 @@ impl From<Headers> for Vec<(String, String)> {
     fn from(headers: Headers) -> Vec<(String, String)> {
         headers.0
     }
+}
+
+/// Content-Length and Transfer-Encoding describe how the body is framed on
+/// the wire, which the HTTP client decides from the body it sends. One set
+/// by the caller is left out rather than refused: 1C code written for
+/// HTTPСоединение often sets Content-Length by hand, and a wrong value
+/// would cut the body short or leave the server waiting for more. The real
+/// length is always sent.
+pub(crate) fn is_framing_header(name: &str) -> bool {
+    name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding")
 }
 
 /// Checks one header the way it will be sent: a token name, and a value

@@ -1,5 +1,6 @@
 //! Retries for direct calls: which outcomes deserve another attempt, how
-//! long to wait (doubling from the first delay, capped; `Retry-After` wins),
+//! long to wait (doubling from the first delay, capped; `Retry-After` wins,
+//! at least 1 s),
 //! and the loop that signs every attempt with the same message id.
 
 use std::time::{Duration, Instant, SystemTime};
@@ -9,6 +10,11 @@ use super::{Error, Prepared, Response, Transport};
 
 /// Longest pause between direct-call attempts; the 1C session is waiting.
 pub const MAX_DELAY: Duration = Duration::from_secs(60);
+
+/// Shortest pause a `Retry-After` can ask for: `0` or a date in the past
+/// would otherwise retry at once, and RetryCount 100 would become a burst
+/// of 101 requests.
+pub const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// How a direct call retries.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -116,7 +122,7 @@ pub fn send_with_retries(transport: &Transport, request: &Prepared, how: &Attemp
             // The server names its time; more than we may block means give
             // the answer back to the 1C code now.
             Some(asked) if asked > MAX_DELAY => return Outcome { result, attempts },
-            Some(asked) => asked,
+            Some(asked) => asked.max(MIN_RETRY_AFTER),
             None => delay,
         };
         (how.sleep)(pause);
