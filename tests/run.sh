@@ -6,7 +6,7 @@
 #      export table, and the C host that plays 1C (built with -Wall -Wextra
 #      -Werror, run under AddressSanitizer) against local HTTP, HTTPS, mTLS,
 #      proxy and misbehaving servers; signatures checked by the reference
-#      verifier (standardwebhooks from PyPI, into target/py-venv);
+#      verifiers (standardwebhooks and svix from PyPI, into target/py-venv);
 #   3. tests/wine/run.sh: the same C host suite against the Windows DLLs
 #      under Wine (x86_64; x86 too where 32-bit Wine installs);
 #   4. package.sh: the release build of every platform, its checks (exports,
@@ -43,11 +43,15 @@ done
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-# The reference Standard Webhooks verifier (PyPI) for tests/signatures.rs.
-if [ ! -x target/py-venv/bin/python ] || ! target/py-venv/bin/python -c 'import standardwebhooks' 2>/dev/null; then
-    step "installing the standardwebhooks verifier into target/py-venv"
-    python3 -m venv target/py-venv
-    target/py-venv/bin/pip install -q standardwebhooks
+# The reference Standard Webhooks verifiers (PyPI) for tests/signatures.rs,
+# pinned so that a new release cannot change what counts as verified.
+verifiers="standardwebhooks==1.3.0 svix==2.9.1"
+if [ ! -x target/py-venv/bin/python ] ||
+    ! target/py-venv/bin/python -c 'import importlib.metadata as m, sys; sys.exit(0 if (m.version("standardwebhooks"), m.version("svix")) == ("1.3.0", "2.9.1") else 1)' 2>/dev/null; then
+    step "installing the verifiers ($verifiers) into target/py-venv"
+    [ -x target/py-venv/bin/python ] || python3 -m venv target/py-venv
+    # shellcheck disable=SC2086 # two requirement words
+    target/py-venv/bin/pip install -q $verifiers
 fi
 
 # The 1C code formatter (PyPI) for the .bsl files of 1c-samples/, pinned so

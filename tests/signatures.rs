@@ -1,7 +1,7 @@
 //! Signed requests sent through the C host, verified by the reference
-//! implementation: the `standardwebhooks` package from PyPI, installed into
-//! `target/py-venv` by `tests/run.sh` (or point `WEBHOOK1C_PYTHON` at a
-//! Python that has it).
+//! verifiers: the `standardwebhooks` and `svix` packages from PyPI,
+//! installed into `target/py-venv` by `tests/run.sh` (or point
+//! `WEBHOOK1C_PYTHON` at a Python that has them).
 
 mod support;
 
@@ -21,7 +21,7 @@ fn python() -> PathBuf {
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/py-venv/bin/python");
     assert!(
         venv.exists(),
-        "{} is missing: run tests/run.sh, or python3 -m venv target/py-venv && target/py-venv/bin/pip install standardwebhooks",
+        "{} is missing: run tests/run.sh, or python3 -m venv target/py-venv && target/py-venv/bin/pip install standardwebhooks svix",
         venv.display()
     );
     venv
@@ -138,4 +138,85 @@ call Request {put} {url} {unicode}",
         .expect("run python");
     assert!(!output.status.success(), "a forged body verified");
     let _ = std::fs::remove_file(&input);
+}
+
+/// Runs the reference verifiers on `requests` with `secrets`: true when
+/// every request verifies with each secret alone.
+fn verifies(secrets: &[&str], requests: &[serde_json::Value]) -> bool {
+    let input = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("signatures-rotation-{}.json", std::process::id()));
+    std::fs::write(
+        &input,
+        serde_json::json!({ "secrets": secrets, "requests": requests }).to_string(),
+    )
+    .unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/verify_signatures.py");
+    let output = Command::new(python())
+        .arg(&script)
+        .arg(&input)
+        .output()
+        .expect("run python");
+    let _ = std::fs::remove_file(&input);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() || stdout.contains("failed verification"),
+        "the verifier did not run: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.status.success()
+}
+
+/// Key rotation: SigningSecret "new old" signs each request once per key,
+/// space-separated, new first; a receiver that knows only the new key, or
+/// only the old one, accepts it (standardwebhooks and svix alike), one
+/// that knows neither does not. Direct calls and the queue.
+#[test]
+fn rotated_secrets_sign_once_each_and_either_key_verifies() {
+    let server = TestServer::with_handler(None, |_| Reply::new(200));
+    let (new, old) = ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "old-plain-secret");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("signatures-queue-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = host::run(
+        "en",
+        &format!(
+            "set SigningSecret {secrets}
+call PostJson {url} {json}
+set QueueDirectory {dir}
+call Enqueue {url} {json}
+call WaitForDelivery 20",
+            secrets = q(&format!("{new} {old}")),
+            url = q(&server.url("/hook")),
+            json = q(r#"{"event":"rotated"}"#),
+            dir = q(&host::path(&dir)),
+        ),
+    );
+    run.assert_clean();
+    assert_eq!(run.step(4).ok(), "bool true");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let recorded: Vec<serde_json::Value> = requests
+        .iter()
+        .map(|r| {
+            let signature = r.header("webhook-signature").unwrap();
+            let parts: Vec<&str> = signature.split(' ').collect();
+            assert_eq!(parts.len(), 2, "{signature}");
+            assert!(parts.iter().all(|p| p.starts_with("v1,")), "{signature}");
+            serde_json::json!({
+                "body_b64": base64::engine::general_purpose::STANDARD.encode(&r.body),
+                "headers": {
+                    "webhook-id": r.header("webhook-id").unwrap(),
+                    "webhook-timestamp": r.header("webhook-timestamp").unwrap(),
+                    "webhook-signature": signature,
+                },
+            })
+        })
+        .collect();
+    assert!(verifies(&[new], &recorded), "the new key alone");
+    assert!(verifies(&[old], &recorded), "the old key alone");
+    assert!(
+        !verifies(&["whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"], &recorded),
+        "a key it was not signed with"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,46 +1,58 @@
 //! Standard Webhooks 1.0 signatures: `webhook-id`, `webhook-timestamp` and
 //! `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`.
 //! A `whsec_` secret is base64 after the prefix; any other secret is used as
-//! its UTF-8 bytes.
+//! its UTF-8 bytes. Several secrets separated by spaces (key rotation) give
+//! one signature each, space-separated, in the order given, as the
+//! specification allows; a receiver that knows any one of the keys accepts.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 
-/// A signing key made from the SigningSecret text.
+/// The signing keys made from the SigningSecret text.
 #[derive(Clone)]
 pub struct Signer {
-    key: hmac::Key,
-    /// The text it was made from (trimmed), which the delivery queue
-    /// stores with a message to sign its later attempts.
+    /// At least one, in the order the secrets were given.
+    keys: Vec<hmac::Key>,
+    /// The secrets it was made from, separated by one space, which the
+    /// delivery queue stores with a message to sign its later attempts.
     secret: String,
 }
 
-// The key is a secret: never print it.
+// The keys are secrets: never print them.
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Signer(***)")
     }
 }
 
-/// The secret is not valid base64 after `whsec_`, or is empty.
+/// A secret is not valid base64 after `whsec_`, or there is none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidSecret;
 
 impl Signer {
-    pub fn new(secret: &str) -> Result<Signer, InvalidSecret> {
-        let secret = secret.trim();
-        let bytes = match secret.strip_prefix("whsec_") {
-            Some(encoded) => STANDARD.decode(encoded).map_err(|_| InvalidSecret)?,
-            None => secret.as_bytes().to_vec(),
-        };
-        if bytes.is_empty() {
+    /// One key per space-separated secret.
+    pub fn new(secrets: &str) -> Result<Signer, InvalidSecret> {
+        let mut keys = Vec::new();
+        let mut texts = Vec::new();
+        for secret in secrets.split_whitespace() {
+            let bytes = match secret.strip_prefix("whsec_") {
+                Some(encoded) => STANDARD.decode(encoded).map_err(|_| InvalidSecret)?,
+                None => secret.as_bytes().to_vec(),
+            };
+            if bytes.is_empty() {
+                return Err(InvalidSecret);
+            }
+            keys.push(hmac::Key::new(hmac::HMAC_SHA256, &bytes));
+            texts.push(secret);
+        }
+        if keys.is_empty() {
             return Err(InvalidSecret);
         }
         Ok(Signer {
-            key: hmac::Key::new(hmac::HMAC_SHA256, &bytes),
-            secret: secret.to_string(),
+            keys,
+            secret: texts.join(" "),
         })
     }
 
@@ -49,15 +61,25 @@ impl Signer {
         &self.secret
     }
 
-    /// `v1,<base64 signature>` of `id.timestamp.body`.
+    /// `v1,<base64 signature>` of `id.timestamp.body` for each key,
+    /// separated by spaces: the `webhook-signature` header.
     pub fn signature(&self, id: &str, timestamp: u64, body: &[u8]) -> String {
-        let mut context = hmac::Context::with_key(&self.key);
-        context.update(id.as_bytes());
-        context.update(b".");
-        context.update(timestamp.to_string().as_bytes());
-        context.update(b".");
-        context.update(body);
-        format!("v1,{}", STANDARD.encode(context.sign().as_ref()))
+        let timestamp = timestamp.to_string();
+        let mut header = String::new();
+        for key in &self.keys {
+            let mut context = hmac::Context::with_key(key);
+            context.update(id.as_bytes());
+            context.update(b".");
+            context.update(timestamp.as_bytes());
+            context.update(b".");
+            context.update(body);
+            if !header.is_empty() {
+                header.push(' ');
+            }
+            header.push_str("v1,");
+            header.push_str(&STANDARD.encode(context.sign().as_ref()));
+        }
+        header
     }
 }
 
@@ -113,6 +135,28 @@ mod tests {
         assert_eq!(
             signer.signature("msg_27UH4WbU6Z5A5EzD8u03UvzRbpk", 1_649_367_553, body),
             "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw="
+        );
+    }
+
+    #[test]
+    fn several_secrets_sign_once_each_in_their_order() {
+        let (new, old) = ("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", "plain-old-key");
+        let both = Signer::new(&format!("  {new}   {old} ")).unwrap();
+        assert_eq!(both.secret(), format!("{new} {old}"));
+        let body = b"{}";
+        let one = |s: &str| {
+            Signer::new(s)
+                .unwrap()
+                .signature("msg_1", 1_700_000_000, body)
+        };
+        assert_eq!(
+            both.signature("msg_1", 1_700_000_000, body),
+            format!("{} {}", one(new), one(old))
+        );
+        assert_eq!(
+            Signer::new(&format!("{new} whsec_%%")).unwrap_err(),
+            InvalidSecret,
+            "one bad secret spoils the setting"
         );
     }
 
