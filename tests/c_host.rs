@@ -1621,3 +1621,46 @@ get ТекстОшибки"
         ru.step(2).string()
     );
 }
+
+/// A Slack-shaped URL's path secret and its query token are hidden in the
+/// exception, ErrorText and the LogFile line, as is a URL that does not
+/// parse (shown as `<invalid URL>` with its scheme and host only).
+#[test]
+fn path_secrets_are_hidden_in_errors_and_the_audit_log() {
+    let port = closed_port();
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("redaction-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let log = dir.join("audit.log");
+    let run = run_en(&format!(
+        "set LogFile {log}
+call PostJson {slack} {json}
+get ErrorText
+call PostJson {broken} {json}
+get ErrorText",
+        log = q(&host::path(&log)),
+        slack = q(&format!(
+            "http://127.0.0.1:{port}/services/T000/B000/SECRETPATH?token=abc"
+        )),
+        broken = q("http://user:pw@exa mple/SECRETPATH2?token=abc"),
+        json = q("{}"),
+    ));
+    let shown = format!("http://127.0.0.1:{port}/services/***?token=***");
+    assert!(run.step(1).err().contains(&shown), "{}", run.step(1).err());
+    assert!(run.step(2).string().contains(&shown));
+    assert!(
+        run.step(3)
+            .err()
+            .contains("\"<invalid URL> http://exa mple\""),
+        "{}",
+        run.step(3).err()
+    );
+    let audit = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(audit.contains(&shown), "{audit}");
+    for secret in ["SECRETPATH", "=abc", "pw@"] {
+        for text in [run.shown(), audit.clone()] {
+            assert!(!text.contains(secret), "{secret} shown: {text}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
