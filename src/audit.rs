@@ -116,22 +116,39 @@ fn install() {
     });
 }
 
+/// Writes one record as one line. Every character that could end a line
+/// or hide one (control characters such as CR, LF, tab and NEL, and the
+/// Unicode line and paragraph separators) is written as `\u{…}`, whatever
+/// field it came in (a URL, a message id, a server's text), so no value can
+/// forge a line of its own.
 fn line_format(
     w: &mut dyn std::io::Write,
     now: &mut DeferredNow,
     record: &log::Record<'_>,
 ) -> std::io::Result<()> {
-    if record.target() == TARGET {
-        write!(w, "{} {}", now.format_rfc3339(), record.args())
+    let text = if record.target() == TARGET {
+        record.args().to_string()
     } else {
-        write!(
-            w,
-            "{} {} {}",
-            now.format_rfc3339(),
-            record.level(),
-            record.args()
-        )
+        format!("{} {}", record.level(), record.args())
+    };
+    write!(w, "{} {}", now.format_rfc3339(), escape_line(&text))
+}
+
+/// `text` with line-breaking and other control characters as `\u{…}`.
+pub(crate) fn escape_line(text: &str) -> std::borrow::Cow<'_, str> {
+    let breaks = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+    if !text.contains(breaks) {
+        return std::borrow::Cow::Borrowed(text);
     }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if breaks(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn open(path: &Path) -> Option<FileLogWriter> {
@@ -228,6 +245,61 @@ mod tests {
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(text.contains("POST https://example.com/hook status=- duration_ms=12 sent=80 received=0 attempt=2 id=msg_1 error=\"could not connect"), "{text}");
         assert_eq!(text.lines().count(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Hostile values in every text field (URL, id, error) cannot start a
+    /// line of their own: one line per record, the breaks escaped.
+    #[test]
+    fn no_field_can_forge_a_line() {
+        let dir = std::env::temp_dir().join(format!("webhook1c-forge-{}", std::process::id()));
+        let file = dir.join("audit.log");
+        let hostile = [
+            "\r\n2026-01-01T00:00:00+00:00 POST https://forged/ status=200",
+            "\n",
+            "\t",
+            "\u{85}",
+            "\u{2028}",
+            "\u{2029}",
+            "\u{b}\u{c}",
+        ];
+        for h in hostile {
+            let url = format!("https://example.com/{h}");
+            let id = format!("id{h}");
+            let error = format!("server said {h}");
+            record(
+                &file,
+                &Line {
+                    method: "POST",
+                    url: &url,
+                    status: None,
+                    error: Some(&error),
+                    duration: Duration::ZERO,
+                    bytes_sent: 0,
+                    bytes_received: 0,
+                    attempt: 1,
+                    message_id: &id,
+                },
+            );
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        // Split on every character any reader might take for a line end.
+        let lines: Vec<&str> = text
+            .split([
+                '\n', '\r', '\u{85}', '\u{2028}', '\u{2029}', '\u{b}', '\u{c}',
+            ])
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert_eq!(lines.len(), hostile.len(), "{text}");
+        for line in &lines {
+            assert!(
+                line.contains(" POST https://example.com/") && line.contains(" id=id"),
+                "{line}"
+            );
+            assert!(!line.contains('\t'), "{line}");
+        }
+        assert!(!text.contains("\nPOST https://forged"));
+        assert!(lines[0].contains("\\u{d}\\u{a}2026"), "{}", lines[0]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
