@@ -841,6 +841,10 @@ get ErrorText",
         ("GET", "/echo", 0)
     );
     assert_eq!(run.step(1).ok(), "number 200");
+    assert!(
+        r.iter().all(|x| x.header("referer").is_none()),
+        "a redirect never sends Referer"
+    );
     assert_eq!((r[3].method.as_str(), r[3].path()), ("POST", "/echo"));
     assert_eq!(r[3].body, br#"{"a":1}"#, "307 keeps method and body");
     assert_eq!(run.step(2).string(), r#"{"a":1}"#);

@@ -122,6 +122,10 @@ fn build(transport: &Transport) -> Result<Pooled, Error> {
         // The whole-request limit is set per request (Timeout may differ
         // between objects that share this client).
         .redirect(redirects)
+        // A redirect never tells the next server where it came from: the
+        // URL may carry a secret path or token (reqwest sends Referer by
+        // default).
+        .referer(false)
         .tls_backend_preconfigured(tls);
     if let Some(limit) = transport.connect_timeout {
         builder = builder.connect_timeout(limit);
