@@ -340,26 +340,22 @@ fn unsafe_directories_are_refused_and_there_is_no_shared_fallback() {
             q(&host::path(dir))
         )
     };
-    let shared = queue_dir("others-write");
-    std::fs::create_dir_all(&shared).unwrap();
-    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let run = run_ru(&open(&shared));
-    assert!(
-        run.step(1)
-            .err()
-            .contains("могут писать другие пользователи (права 0777)"),
-        "{}",
-        run.step(1).err()
-    );
-    assert_eq!(run.step(2).string(), "queue_directory_unsafe");
-    assert!(
-        !shared.join("queue.sqlite3").exists(),
-        "nothing written there"
-    );
+    let made = |name: &str, mode: u32| {
+        let dir = queue_dir(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).unwrap();
+        dir
+    };
+    let refused = |dir: &Path, text: &str| {
+        let run = run_ru(&open(dir));
+        assert!(run.step(1).err().contains(text), "{}", run.step(1).err());
+        assert_eq!(run.step(2).string(), "queue_directory_unsafe");
+        assert!(!dir.join("queue.sqlite3").exists(), "nothing written there");
+    };
+    let shared = made("others-write", 0o777);
+    refused(&shared, "могут писать другие пользователи (права 0777)");
 
-    let readable = queue_dir("others-read");
-    std::fs::create_dir_all(&readable).unwrap();
-    std::fs::set_permissions(&readable, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let readable = made("others-read", 0o755);
     let run = run_ru(&open(&readable));
     assert_eq!(
         json(&run.step(1).string()),
@@ -370,19 +366,9 @@ fn unsafe_directories_are_refused_and_there_is_no_shared_fallback() {
 
     // Another owner: only root can make one here.
     if running_as_root() {
-        let foreign = queue_dir("foreign");
-        std::fs::create_dir_all(&foreign).unwrap();
-        std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let foreign = made("foreign", 0o700);
         std::os::unix::fs::chown(&foreign, Some(65534), Some(65534)).unwrap();
-        let run = run_ru(&open(&foreign));
-        assert!(
-            run.step(1)
-                .err()
-                .contains("принадлежит другому пользователю (uid 65534)"),
-            "{}",
-            run.step(1).err()
-        );
-        assert_eq!(run.step(2).string(), "queue_directory_unsafe");
+        refused(&foreign, "принадлежит другому пользователю (uid 65534)");
         let _ = std::fs::remove_dir_all(&foreign);
     } else {
         eprintln!("not root: the other-owner case needs chown and is not run");

@@ -68,14 +68,9 @@ impl Gate {
         #[cfg(target_os = "linux")]
         {
             use std::os::linux::net::SocketAddrExt;
-            use std::os::unix::fs::MetadataExt;
-            let meta = std::fs::metadata(dir)?;
-            let name = format!(
-                "webhook1c-queue/{}/{:x}:{:x}",
-                std::process::id(),
-                meta.dev(),
-                meta.ino()
-            );
+            let (dev, ino) = super::directory::identity(dir)
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))?;
+            let name = format!("webhook1c-queue/{}/{dev:x}:{ino:x}", std::process::id());
             Ok(Gate {
                 name: std::os::unix::net::SocketAddr::from_abstract_name(name)?,
             })

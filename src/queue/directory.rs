@@ -225,9 +225,10 @@ fn plain_path(path: PathBuf) -> PathBuf {
     path
 }
 
-/// The identity of a file (device and inode), to notice that the database
-/// was deleted or replaced under an open queue. `None` when it is gone, or
-/// on Windows, where an open SQLite file cannot be deleted.
+/// The identity of a file or folder (device and inode): to notice that the
+/// database was deleted or replaced under an open queue, and to name the
+/// directory's gate (`copies`). `None` when it is gone; `(0, 0)` on
+/// Windows, where an open SQLite file cannot be deleted.
 pub(crate) fn identity(file: &Path) -> Option<(u64, u64)> {
     #[cfg(unix)]
     {

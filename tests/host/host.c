@@ -695,21 +695,28 @@ static char *path_from_token(const token *t)
     return path;
 }
 
+/* The PATH of a one-argument command `NAME PATH`, host-malloc'ed; NULL
+ * after a command error (wrong arguments, a bad quoted path). */
+static char *path_argument(const command *c)
+{
+    if (c->count != 2) {
+        command_error("usage: %s PATH", c->tokens[0].text);
+        return NULL;
+    }
+    return path_from_token(&c->tokens[1]);
+}
+
 /* copy PATH: loads another copy of the add-in from another file, as 1C
  * does after a template update, and makes it current; the other copies
  * stay loaded with their objects.  The same path as a loaded copy would
  * give the same library image (the system loader shares it), not a copy. */
 static int cmd_copy(session *s, const command *c)
 {
-    if (c->count != 2) {
-        command_error("usage: copy PATH");
-        return CONTINUE;
-    }
     if (s->count == MAX_COPIES) {
         command_error("copy: the host keeps at most %d copies", MAX_COPIES);
         return CONTINUE;
     }
-    char *path = path_from_token(&c->tokens[1]);
+    char *path = path_argument(c);
     if (!path)
         return CONTINUE;
     /* package.c extracts one package per run (reload reuses it), so a
@@ -810,11 +817,7 @@ static int cmd_rss(session *s, const command *c)
 static int cmd_openclose(session *s, const command *c)
 {
     (void)s;
-    if (c->count != 2) {
-        command_error("usage: openclose PATH");
-        return CONTINUE;
-    }
-    char *path = path_from_token(&c->tokens[1]);
+    char *path = path_argument(c);
     if (!path)
         return CONTINUE;
     FILE *f = host_fopen(path, "rb");
@@ -831,11 +834,7 @@ static int cmd_openclose(session *s, const command *c)
 static int cmd_acl(session *s, const command *c)
 {
     (void)s;
-    if (c->count != 2) {
-        command_error("usage: acl PATH");
-        return CONTINUE;
-    }
-    char *path = path_from_token(&c->tokens[1]);
+    char *path = path_argument(c);
     if (!path)
         return CONTINUE;
     char *error;
