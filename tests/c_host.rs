@@ -1668,3 +1668,152 @@ get ErrorText",
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The redirect matrix of the contract ("Redirects (direct calls)"): a hop
+/// within the origin keeps every header; a hop to another host, port or
+/// scheme drops Authorization, Proxy-Authorization, Cookie, the webhook-*
+/// headers and every header masked as secret, and keeps the rest and the
+/// body; https to http is refused; nothing ever sends Referer.
+#[test]
+fn redirects_to_another_origin_carry_no_credentials_and_https_never_falls_to_http() {
+    let tls = TlsFixtures::shared();
+    let b = TestServer::http();
+    let secure = TestServer::https(tls.server_config());
+    let landing = b.url_with_host("localhost", "/echo?landing=1");
+    let a = TestServer::with_handler(None, move |r| {
+        if r.path().starts_with("/services/") {
+            support::Reply::text(307, "moved").with_header("Location", landing.clone())
+        } else {
+            support::default_routes(r)
+        }
+    });
+    let hop = |from: &str, to: &str| q(&format!("{from}?to={to}"));
+    let cases = [
+        // (what the hop changes, the URL called, the server that lands it)
+        ("nothing", hop(&a.url_ip("/redirect/307"), "/echo"), &a),
+        (
+            "host",
+            hop(
+                &a.url_ip("/redirect/307"),
+                &a.url_with_host("localhost", "/echo"),
+            ),
+            &a,
+        ),
+        (
+            "port",
+            hop(&a.url_ip("/redirect/308"), &b.url_ip("/echo")),
+            &b,
+        ),
+        (
+            "host and port",
+            q(&a.url_ip("/services/T000/B000/SECRETPATH?token=abc")),
+            &b,
+        ),
+        (
+            "scheme and port",
+            hop(
+                &a.url_with_host("localhost", "/redirect/307"),
+                &secure.url("/echo"),
+            ),
+            &secure,
+        ),
+    ];
+    let calls: String = cases
+        .iter()
+        .map(|(_, url, _)| format!("call PostJson {url} {}\n", q(r#"{"n":1}"#)))
+        .collect();
+    let run = run_en(&format!(
+        "set TrustedCertificates {ca}
+set SigningSecret {secret}
+set User {user}
+set Password {password}
+call SetHeader {key} {key_value}
+call SetHeader {cookie} {cookie_value}
+call SetHeader {proxy_auth} {proxy_value}
+call SetHeader {plain} {plain_value}
+{calls}call PostJson {down} {json}
+get ErrorCode
+get ErrorText",
+        ca = q(&host::path(&tls.ca_path)),
+        secret = q("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"),
+        user = q("api-user"),
+        password = q("pass-w0rd-secret"),
+        key = q("X-Api-Key"),
+        key_value = q("key-s3cret"),
+        cookie = q("Cookie"),
+        cookie_value = q("session=c00kie-s3cret"),
+        proxy_auth = q("Proxy-Authorization"),
+        proxy_value = q("Basic cHJveHk6czNjcmV0"),
+        plain = q("X-Plain"),
+        plain_value = q("plain"),
+        down = hop(&secure.url("/redirect/302"), &b.url_ip("/echo")),
+        json = q(r#"{"n":2}"#),
+    ));
+    let secret_headers = [
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "x-api-key",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+    ];
+    let mut landed = std::collections::HashMap::<u16, usize>::new();
+    for (i, (change, _, server)) in cases.iter().enumerate() {
+        assert_eq!(run.step(8 + i).string(), r#"{"n":1}"#, "{change}");
+        let seen = landed.entry(server.port()).or_default();
+        let requests = server.requests();
+        let r = requests
+            .iter()
+            .filter(|r| r.path() == "/echo")
+            .nth(*seen)
+            .unwrap_or_else(|| panic!("{change}: the hop did not arrive"));
+        *seen += 1;
+        assert_eq!(
+            (r.method.as_str(), r.body_text().as_str()),
+            ("POST", r#"{"n":1}"#)
+        );
+        assert_eq!(r.header("x-plain"), Some("plain"), "{change}");
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json; charset=utf-8")
+        );
+        let kept: Vec<&str> = secret_headers
+            .iter()
+            .copied()
+            .filter(|h| r.header(h).is_some())
+            .collect();
+        if *change == "nothing" {
+            assert_eq!(kept, secret_headers, "a same-origin hop keeps everything");
+        } else {
+            assert!(kept.is_empty(), "{change}: {kept:?} went to another origin");
+        }
+    }
+    let down = 8 + cases.len();
+    assert!(
+        run.step(down).err().contains(&format!(
+            "redirected to an http address (http://127.0.0.1:{}/echo)",
+            b.port()
+        )),
+        "{}",
+        run.step(down).err()
+    );
+    assert_eq!(run.step(down + 1).string(), "insecure_redirect");
+    assert_eq!(
+        b.requests().len(),
+        2,
+        "the https to http hop never reached the http server"
+    );
+    for server in [&a, &b, &secure] {
+        for r in server.requests() {
+            assert!(
+                r.header("referer").is_none(),
+                "Referer sent to {}",
+                r.target
+            );
+        }
+    }
+    for secret in ["SECRETPATH", "=abc", "s3cret", "pass-w0rd"] {
+        assert!(!run.shown().contains(secret), "{secret}: {}", run.shown());
+    }
+}

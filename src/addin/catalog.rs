@@ -79,6 +79,10 @@ pub const CODES: &[(&str, &str)] = &[
     ("tls", "another TLS failure"),
     ("too_many_redirects", "more redirects than allowed"),
     (
+        "insecure_redirect",
+        "a redirect from https to http, not followed",
+    ),
+    (
         "response_too_large",
         "the answer is larger than MaxResponseSize",
     ),
@@ -313,6 +317,7 @@ fn http_message(e: &http::Error, lang: Lang) -> Message {
             let most = http::MAX_REDIRECTS;
             m! {"too_many_redirects", lang, "too many redirects (more than {most}) starting at {url}", "слишком много перенаправлений (более {most}), начиная с {url}"}
         }
+        E::InsecureRedirect { url, to } => m! {"insecure_redirect", lang, "the server at {url} redirected to an http address ({to}); a redirect from https to http is not followed", "сервер {url} перенаправил на адрес http ({to}); перенаправление с https на http не выполняется"},
         E::ResponseTooLarge { url, limit } => m! {"response_too_large", lang, "the response from {url} is larger than MaxResponseSize ({limit} bytes); raise MaxResponseSize, or set it to 0 for no limit", "ответ от {url} больше, чем МаксимальныйРазмерОтвета ({limit} байт); увеличьте МаксимальныйРазмерОтвета или укажите 0 (без ограничения)"},
         E::Transfer { url, cause, received, expected } => {
             let done = progress(*received, *expected, lang.pick("of", "из"));
@@ -448,6 +453,10 @@ mod tests {
                     .into(),
             }),
             CallError::Http(E::TooManyRedirects { url: url() }),
+            CallError::Http(E::InsecureRedirect {
+                url: url(),
+                to: "http://example.com/landing".into(),
+            }),
             CallError::Http(E::ResponseTooLarge {
                 url: url(),
                 limit: 67_108_864,

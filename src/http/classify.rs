@@ -35,9 +35,6 @@ pub(crate) fn classify(
     connect_timeout: Option<Duration>,
 ) -> Error {
     let url = url.to_string();
-    if err.is_redirect() {
-        return Error::TooManyRedirects { url };
-    }
     if let Some(cause) = tls_cause(err) {
         return Error::Tls { url, cause };
     }

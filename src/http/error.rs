@@ -75,6 +75,8 @@ pub enum Error {
     Tls { url: String, cause: TlsCause },
     /// More than [`super::MAX_REDIRECTS`] redirects.
     TooManyRedirects { url: String },
+    /// A redirect from https to http, not followed.
+    InsecureRedirect { url: String, to: String },
     /// The response body is longer than the limit.
     ResponseTooLarge { url: String, limit: u64 },
     /// The connection broke while the body was being read or sent.

@@ -145,6 +145,17 @@ pub fn is_secret_header(name: &str) -> bool {
         })
 }
 
+/// Whether a header may follow a redirect to another origin: not when its
+/// value is a secret (the same test that masks it when read back) and not
+/// the Standard Webhooks headers, whose signature was made for the first
+/// receiver.
+pub(crate) fn stays_with_origin(name: &str) -> bool {
+    let webhook = name
+        .get(..8)
+        .is_some_and(|p| p.eq_ignore_ascii_case("webhook-"));
+    !webhook && !is_secret_header(name)
+}
+
 /// The `Authorization` value of HTTP Basic credentials.
 pub fn basic_auth(user: &str, password: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))
@@ -185,6 +196,31 @@ mod tests {
         let map = h.to_map().unwrap();
         assert!(map["x-api-key"].is_sensitive() && !map["x-plain"].is_sensitive());
         assert!(is_secret_header("Authorization") && !is_secret_header("Content-Type"));
+    }
+
+    #[test]
+    fn credentials_and_webhook_headers_stay_with_their_origin() {
+        for name in [
+            "Authorization",
+            "Proxy-Authorization",
+            "Cookie",
+            "X-Api-Key",
+            "X-Auth-Token",
+            "Webhook-Id",
+            "webhook-timestamp",
+            "WEBHOOK-SIGNATURE",
+        ] {
+            assert!(!stays_with_origin(name), "{name}");
+        }
+        for name in [
+            "Content-Type",
+            "Accept",
+            "X-Request-Id",
+            "Webhook",
+            "User-Agent",
+        ] {
+            assert!(stays_with_origin(name), "{name}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod classify;
 mod error;
 mod headers;
 mod pool;
+mod redirect;
 mod request;
 mod response;
 pub mod retry;

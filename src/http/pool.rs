@@ -15,7 +15,7 @@ use reqwest::redirect::Policy;
 use reqwest::Client;
 use tokio::runtime::Runtime;
 
-use super::{tls, Error, Setting, Transport, MAX_REDIRECTS, POOL_CAPACITY, USER_AGENT};
+use super::{tls, Error, Setting, Transport, POOL_CAPACITY, USER_AGENT};
 
 /// A pooled client and the runtime its connections live on.
 #[derive(Clone)]
@@ -112,16 +112,12 @@ pub(crate) fn len() -> usize {
 fn build(transport: &Transport) -> Result<Pooled, Error> {
     super::install_crypto_provider();
     let tls = tls::client_config(transport)?;
-    let redirects = if transport.follow_redirects {
-        Policy::limited(MAX_REDIRECTS)
-    } else {
-        Policy::none()
-    };
     let mut builder = Client::builder()
         .user_agent(USER_AGENT)
         // The whole-request limit is set per request (Timeout may differ
         // between objects that share this client).
-        .redirect(redirects)
+        // Redirects are followed by `send`, hop by hop (see `redirect`).
+        .redirect(Policy::none())
         // A redirect never tells the next server where it came from: the
         // URL may carry a secret path or token (reqwest sends Referer by
         // default).

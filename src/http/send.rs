@@ -1,10 +1,11 @@
 //! One HTTP exchange: a prepared request through the pooled client, and its
 //! answer read within the size limit.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::classify::classify;
-use super::{pool, Error, Prepared, Response, Transport};
+use super::redirect::{self, Hop};
+use super::{pool, Error, Prepared, Response, Transport, MAX_REDIRECTS};
 
 /// How much of the answer's body an exchange reads.
 #[derive(Clone, Copy, Debug)]
@@ -34,18 +35,50 @@ async fn exchange(
     read: Read,
 ) -> Result<Response, Error> {
     let (method, url, headers, body) = request.parts();
-    let mut builder = client.request(method, url.clone()).headers(headers.clone());
-    if let Some(timeout) = request.timeout() {
-        builder = builder.timeout(timeout);
-    }
-    if let Some(body) = body {
-        builder = builder.body(body.clone());
-    }
-    let shown = request.shown_url();
-    let response = builder
-        .send()
-        .await
-        .map_err(|e| classify(&e, shown, request.timeout(), transport.connect_timeout))?;
+    let mut hop = Hop {
+        method,
+        url: url.clone(),
+        headers: headers.clone(),
+        body: body.cloned(),
+    };
+    // Timeout limits the whole exchange, redirects included.
+    let deadline = request.timeout().map(|t| Instant::now() + t);
+    let mut followed = 0;
+    let (response, shown) = loop {
+        let shown = if followed == 0 {
+            request.shown_url().to_string()
+        } else {
+            super::redact_url(&hop.url)
+        };
+        let mut builder = client
+            .request(hop.method.clone(), hop.url.clone())
+            .headers(hop.headers.clone());
+        if let Some(deadline) = deadline {
+            builder = builder.timeout(deadline.saturating_duration_since(Instant::now()));
+        }
+        if let Some(body) = &hop.body {
+            builder = builder.body(body.clone());
+        }
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| classify(&e, &shown, request.timeout(), transport.connect_timeout))?;
+        if !transport.follow_redirects {
+            break (response, shown);
+        }
+        match redirect::next(&hop, response.status().as_u16(), response.headers())? {
+            None => break (response, shown),
+            Some(_) if followed == MAX_REDIRECTS => {
+                return Err(Error::TooManyRedirects {
+                    url: request.shown_url().to_string(),
+                })
+            }
+            Some(next) => {
+                followed += 1;
+                hop = next;
+            }
+        }
+    };
 
     let status = response.status().as_u16();
     let headers = response
@@ -59,7 +92,7 @@ async fn exchange(
         })
         .collect();
     let body = match read {
-        Read::Whole => read_body(response, request, transport).await?,
+        Read::Whole => read_body(response, request, &shown, transport).await?,
         Read::Excerpt { bytes, wait } => read_excerpt(response, bytes, wait).await,
     };
     Ok(Response {
@@ -72,9 +105,9 @@ async fn exchange(
 async fn read_body(
     mut response: reqwest::Response,
     request: &Prepared,
+    shown: &str,
     transport: &Transport,
 ) -> Result<Vec<u8>, Error> {
-    let shown = request.shown_url();
     let limit = request.max_response_size();
     let too_large = |limit: u64| Error::ResponseTooLarge {
         url: shown.to_string(),
