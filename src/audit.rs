@@ -69,11 +69,27 @@ impl fmt::Display for Line<'_> {
     }
 }
 
+/// The record key naming the file a record goes to.
+const LOG_FILE_KEY: &str = "log_file";
+
 /// Appends one attempt line to `file` (created with its folder if needed).
 pub fn record(file: &Path, line: &Line<'_>) {
     install();
     let file = file.to_string_lossy();
     log::info!(target: TARGET, log_file = file.as_ref(); "{line}");
+}
+
+/// A warning about an object or a queued message: written to its LogFile
+/// (`file`) only; with none, to the host's standard error.
+pub fn warn(file: Option<&Path>, args: fmt::Arguments<'_>) {
+    match file {
+        Some(file) => {
+            install();
+            let file = file.to_string_lossy();
+            log::warn!(target: "webhook1c", log_file = file.as_ref(); "{args}");
+        }
+        None => log::warn!(target: "webhook1c", "{args}"),
+    }
 }
 
 /// Appends the line of one HTTP attempt, direct or queued: the redacted
@@ -96,8 +112,8 @@ pub fn record_attempt(file: &Path, attempt: &http::retry::Attempt<'_>) {
     );
 }
 
-/// Routes audit records to the rotating writer of their `log_file`, and our
-/// own warnings and errors to every log file in use.
+/// Routes audit records, and our own warnings and errors, to the rotating
+/// writer of the `log_file` they name.
 struct Dispatcher {
     writers: Mutex<HashMap<PathBuf, FileLogWriter>>,
 }
@@ -185,32 +201,37 @@ impl log::Log for Dispatcher {
         if !self.enabled(record.metadata()) {
             return;
         }
+        // Each record goes to the one file it names: the LogFile of the
+        // object or queued message it concerns. One infobase's ids and
+        // paths never land in another's log.
+        let Some(file) = record
+            .key_values()
+            .get(Key::from_str(LOG_FILE_KEY))
+            .map(|v: Value<'_>| v.to_string())
+        else {
+            if record.target() != TARGET {
+                // Concerns no object (the process, a thread, a queue
+                // folder shared by many): the host's standard error only.
+                eprintln!(
+                    "Webhook1C {}: {}",
+                    record.level(),
+                    escape_line(&record.args().to_string())
+                );
+            }
+            return;
+        };
         let mut writers = self.writers.lock().unwrap_or_else(|p| p.into_inner());
-        let mut now = DeferredNow::new();
-        if record.target() == TARGET {
-            let Some(file) = record
-                .key_values()
-                .get(Key::from_str("log_file"))
-                .map(|v: Value<'_>| v.to_string())
-            else {
-                return;
-            };
-            let path = PathBuf::from(file);
-            if !writers.contains_key(&path) {
-                match open(&path) {
-                    Some(writer) => {
-                        writers.insert(path.clone(), writer);
-                    }
-                    None => return,
+        let path = PathBuf::from(file);
+        if !writers.contains_key(&path) {
+            match open(&path) {
+                Some(writer) => {
+                    writers.insert(path.clone(), writer);
                 }
+                None => return,
             }
-            if let Some(writer) = writers.get(&path) {
-                let _ = writer.write(&mut now, record);
-            }
-        } else {
-            for writer in writers.values() {
-                let _ = writer.write(&mut now, record);
-            }
+        }
+        if let Some(writer) = writers.get(&path) {
+            let _ = writer.write(&mut DeferredNow::new(), record);
         }
     }
 
@@ -300,6 +321,41 @@ mod tests {
         }
         assert!(!text.contains("\nPOST https://forged"));
         assert!(lines[0].contains("\\u{d}\\u{a}2026"), "{}", lines[0]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn warnings_go_only_to_the_log_file_they_concern() {
+        let dir = std::env::temp_dir().join(format!("webhook1c-routing-{}", std::process::id()));
+        let (ours, theirs) = (dir.join("ours.log"), dir.join("theirs.log"));
+        let line = Line {
+            method: "POST",
+            url: "https://example.com/theirs",
+            status: Some(200),
+            error: None,
+            duration: Duration::from_millis(1),
+            bytes_sent: 2,
+            bytes_received: 0,
+            attempt: 1,
+            message_id: "msg_theirs",
+        };
+        // Another object's log is open when warnings about ours arrive.
+        record(&theirs, &line);
+        warn(
+            Some(&ours),
+            format_args!("message msg_ours: the host refused the Delivered event"),
+        );
+        warn(None, format_args!("delivery thread 3 did not start"));
+        log::error!("a panic in no object");
+        let ours_text = std::fs::read_to_string(&ours).unwrap_or_default();
+        let theirs_text = std::fs::read_to_string(&theirs).unwrap();
+        assert_eq!(ours_text.lines().count(), 1, "{ours_text}");
+        assert!(
+            ours_text.contains("WARN message msg_ours: the host refused"),
+            "{ours_text}"
+        );
+        assert_eq!(theirs_text.lines().count(), 1, "{theirs_text}");
+        assert!(theirs_text.contains("id=msg_theirs"), "{theirs_text}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

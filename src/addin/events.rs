@@ -2,7 +2,7 @@
 //! failed) of a message this object enqueued is sent once to this object's
 //! host connection, from the worker thread that settled it.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -28,8 +28,9 @@ pub struct EventRelay {
     /// The host connection; cleared on Done. Held locked while an event is
     /// sent, so clearing it waits for an event in flight.
     sink: Slot,
-    /// Messages this object enqueued and has not heard the end of.
-    ids: Arc<Mutex<HashSet<String>>>,
+    /// Messages this object enqueued and has not heard the end of, with
+    /// the LogFile they were enqueued with (for warnings about them).
+    ids: Arc<Mutex<HashMap<String, Option<PathBuf>>>>,
     subscription: Option<(PathBuf, Subscription)>,
 }
 
@@ -38,25 +39,26 @@ impl EventRelay {
         *self.sink.lock().unwrap_or_else(|p| p.into_inner()) = sink;
     }
 
-    /// Remembers `id` and makes sure this object hears `queue`'s outcomes.
-    pub fn watch(&mut self, queue: &Queue, id: &str) {
+    /// Remembers `id` (and the LogFile its warnings go to) and makes sure
+    /// this object hears `queue`'s outcomes.
+    pub fn watch(&mut self, queue: &Queue, id: &str, log_file: Option<PathBuf>) {
         self.ids
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(id.to_string());
+            .insert(id.to_string(), log_file);
         let dir = queue.directory().to_path_buf();
         if self.subscription.as_ref().is_some_and(|(d, _)| *d == dir) {
             return;
         }
         let (sink, ids) = (self.sink.clone(), self.ids.clone());
         let subscription = queue.subscribe(Arc::new(move |status| {
-            let mine = ids
+            let Some(log_file) = ids
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .remove(&status.id);
-            if !mine {
+                .remove(&status.id)
+            else {
                 return;
-            }
+            };
             let message = if status.state == State::Delivered {
                 "Delivered"
             } else {
@@ -66,9 +68,12 @@ impl EventRelay {
                 if !sink.external_event(EVENT_SOURCE, message, &status.to_json()) {
                     // The outcome itself is in the queue (MessageStatus);
                     // only the notification is lost.
-                    log::warn!(
-                        "message {}: the host refused the {message} event (its event buffer is full)",
-                        status.id
+                    crate::audit::warn(
+                        log_file.as_deref(),
+                        format_args!(
+                            "message {}: the host refused the {message} event (its event buffer is full)",
+                            status.id
+                        ),
                     );
                 }
             }

@@ -64,7 +64,7 @@ impl Client {
         };
         let queue = self.queue()?;
         let id = queue.enqueue(job)?;
-        self.events.watch(&queue, &id);
+        self.events.watch(&queue, &id, self.log_file_path());
         Ok(Value::string(&id))
     }
 
@@ -147,7 +147,7 @@ impl Client {
         let requeued = queue.requeue(id)?;
         if requeued {
             // Its new outcome is reported like a fresh Enqueue's.
-            self.events.watch(&queue, id);
+            self.events.watch(&queue, id, self.log_file_path());
         }
         Ok(Value::Bool(requeued))
     }

@@ -17,19 +17,29 @@ use crate::http::{self, Prepared, Response};
 /// this thread leased with the outcome, if it took one.
 pub(super) fn deliver(shared: &Shared, mut claimed: Claimed) -> Option<Claimed> {
     let number = claimed.attempts.saturating_add(1);
-    let (record, verdict, last_error) = match job::load(&claimed.job, claimed.body.take()) {
+    // The message's own LogFile: its warnings go there and nowhere else.
+    let (record, verdict, last_error, log_file) = match job::load(&claimed.job, claimed.body.take())
+    {
         // Unreadable rows fail at once: no later attempt could read them.
         Err(reason) => {
-            log::warn!("message {}: {reason}", claimed.id);
-            (None, Verdict::Failed, reason)
+            audit::warn(None, format_args!("message {}: {reason}", claimed.id));
+            (None, Verdict::Failed, reason, None)
         }
-        Ok(loaded) => attempt(shared, &loaded, &claimed.id, number),
+        Ok(loaded) => {
+            let (record, verdict, error) = attempt(shared, &loaded, &claimed.id, number);
+            (record, verdict, error, loaded.log_file.clone())
+        }
     };
     // Only when nothing claimed is waiting: a message taken now is
     // attempted at once, well inside its lease.
     let take_next = !shared.stopping() && !shared.claimed_waiting();
-    let (finished, next) =
-        record_outcome(shared, &claimed, record, verdict, &last_error, take_next);
+    let (finished, next) = record_outcome(
+        shared,
+        &claimed,
+        (record, verdict, &last_error),
+        log_file.as_deref(),
+        take_next,
+    );
     if finished.erased {
         shared.note_erased();
     }
@@ -136,9 +146,8 @@ fn excerpt(response: &Response) -> String {
 fn record_outcome(
     shared: &Shared,
     claimed: &Claimed,
-    record: Option<AttemptRecord>,
-    verdict: Verdict,
-    last_error: &str,
+    (record, verdict, last_error): (Option<AttemptRecord>, Verdict, &str),
+    log_file: Option<&std::path::Path>,
     take_next: bool,
 ) -> (Finished, Option<Claimed>) {
     let give_up = claimed
@@ -175,15 +184,21 @@ fn record_outcome(
                 failures += 1;
                 let pause = backoff(failures);
                 if Instant::now() + pause >= give_up || shared.stopping() {
-                    log::warn!(
-                        "message {}: cannot record the attempt ({e}); it will be attempted again when its lease runs out",
-                        claimed.id
+                    audit::warn(
+                        log_file,
+                        format_args!(
+                            "message {}: cannot record the attempt ({e}); it will be attempted again when its lease runs out",
+                            claimed.id
+                        ),
                     );
                     return (Finished::default(), None);
                 }
-                log::warn!(
-                    "message {}: cannot record the attempt ({e}); trying again in {pause:?}",
-                    claimed.id
+                audit::warn(
+                    log_file,
+                    format_args!(
+                        "message {}: cannot record the attempt ({e}); trying again in {pause:?}",
+                        claimed.id
+                    ),
                 );
                 std::thread::sleep(pause);
             }
