@@ -195,3 +195,377 @@ call WaitForDelivery 20",
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Signatures the reference libraries make for `messages` (id, timestamp,
+/// body) under `secret`: (standardwebhooks, svix) for each.
+fn reference_signatures(secret: &str, messages: &[(&str, u64, &str)]) -> Vec<(String, String)> {
+    let input =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("to-sign-{}.json", std::process::id()));
+    let messages: Vec<_> = messages
+        .iter()
+        .map(|(id, timestamp, body)| serde_json::json!({"id": id, "timestamp": timestamp, "body": body}))
+        .collect();
+    std::fs::write(
+        &input,
+        serde_json::json!({ "secret": secret, "messages": messages }).to_string(),
+    )
+    .unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/sign_webhooks.py");
+    let output = Command::new(python())
+        .arg(&script)
+        .arg(&input)
+        .output()
+        .expect("run python");
+    let _ = std::fs::remove_file(&input);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let signed: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    signed
+        .iter()
+        .map(|s| {
+            let pick = |k: &str| s[k].as_str().unwrap().to_string();
+            (pick("standardwebhooks"), pick("svix"))
+        })
+        .collect()
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// VerifySignature, the receiving side: the specification's published
+/// vector and webhooks signed by standardwebhooks and svix verify (as
+/// String and as ДвоичныеДанные, with rotated secrets, with several
+/// signatures); every flaw gives Ложь with its ErrorCode; wrong argument
+/// types raise.
+#[test]
+fn verify_signature_accepts_reference_signatures_and_refuses_every_flaw() {
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let other = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+    let body = r#"{"event":"order.paid","сумма":"1 500,00 ₽"}"#;
+    let t = now();
+    let signed = reference_signatures(
+        secret,
+        &[
+            ("msg_now", t, body),
+            ("msg_old", t - 400, body),
+            ("msg_future", t + 400, body),
+        ],
+    );
+    let (std_now, svix_now) = &signed[0];
+    assert_eq!(std_now, svix_now, "both libraries sign alike");
+    let hex: String = body.bytes().map(|b| format!("{b:02x}")).collect();
+    // Another base64 character inside the signature: a changed byte.
+    let flipped = {
+        let mut s = std_now.clone();
+        let i = 10;
+        let c = if &s[i..i + 1] == "A" { "B" } else { "A" };
+        s.replace_range(i..i + 1, c);
+        s
+    };
+    let ts = t.to_string();
+    // (call arguments after the method name, expected result, ErrorCode)
+    let v = |args: String| format!("call VerifySignature {args}");
+    let w = |secret: &str, body: &str, id: &str, ts: &str, sig: &str| {
+        v(format!(
+            "{} {body} {} {} {}",
+            q(secret),
+            q(id),
+            q(ts),
+            q(sig)
+        ))
+    };
+    let cases: Vec<(String, &str, &str)> = vec![
+        (
+            w(secret, &q(body), "msg_now", &ts, std_now),
+            "bool true",
+            "",
+        ),
+        (
+            w(secret, &q(body), "msg_now", &ts, svix_now),
+            "bool true",
+            "",
+        ),
+        (
+            w(secret, &format!("hex:{hex}"), "msg_now", &ts, std_now),
+            "bool true",
+            "",
+        ),
+        (
+            w(
+                &format!("{other} {secret}"),
+                &q(body),
+                "msg_now",
+                &ts,
+                &format!("v2,abc v1,AAAA {std_now}"),
+            ),
+            "bool true",
+            "",
+        ),
+        // The specification's published test vector, within a tolerance
+        // that reaches back to 2021, then with the default 300 s.
+        (
+            v(format!(
+                "{} {} {} {} {} 1000000000",
+                q(secret),
+                q(r#"{"test": 2432232314}"#),
+                q("msg_p5jXN8AQM9LWM0D4loKWxJek"),
+                q("1614265330"),
+                q("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+            )),
+            "bool true",
+            "",
+        ),
+        (
+            v(format!(
+                "{} {} {} {} {}",
+                q(secret),
+                q(r#"{"test": 2432232314}"#),
+                q("msg_p5jXN8AQM9LWM0D4loKWxJek"),
+                q("1614265330"),
+                q("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+            )),
+            "bool false",
+            "timestamp_too_old",
+        ),
+        (
+            w(secret, &q(body), "msg_now", &ts, &flipped),
+            "bool false",
+            "signature_mismatch",
+        ),
+        (
+            w(other, &q(body), "msg_now", &ts, std_now),
+            "bool false",
+            "signature_mismatch",
+        ),
+        (
+            w(
+                secret,
+                &q(&body.replace("paid", "void")),
+                "msg_now",
+                &ts,
+                std_now,
+            ),
+            "bool false",
+            "signature_mismatch",
+        ),
+        (
+            w(secret, &q(body), "msg_now", &(t + 1).to_string(), std_now),
+            "bool false",
+            "signature_mismatch",
+        ),
+        (
+            w(
+                secret,
+                &q(body),
+                "msg_old",
+                &(t - 400).to_string(),
+                &signed[1].0,
+            ),
+            "bool false",
+            "timestamp_too_old",
+        ),
+        (
+            v(format!(
+                "{} {} {} {} {} 500",
+                q(secret),
+                q(body),
+                q("msg_old"),
+                q(&(t - 400).to_string()),
+                q(&signed[1].1)
+            )),
+            "bool true",
+            "",
+        ),
+        (
+            w(
+                secret,
+                &q(body),
+                "msg_future",
+                &(t + 400).to_string(),
+                &signed[2].0,
+            ),
+            "bool false",
+            "timestamp_in_future",
+        ),
+        (
+            w(secret, &q(body), "msg_now", &ts, ""),
+            "bool false",
+            "malformed_signature",
+        ),
+        (
+            w(secret, &q(body), "msg_now", &ts, "garbage"),
+            "bool false",
+            "malformed_signature",
+        ),
+        (
+            w(
+                secret,
+                &q(body),
+                "msg_now",
+                &ts,
+                &std_now.replace("v1,", "v1a,"),
+            ),
+            "bool false",
+            "malformed_signature",
+        ),
+        (
+            w(secret, &q(body), "msg_now", "yesterday", std_now),
+            "bool false",
+            "malformed_signature",
+        ),
+        (
+            v(format!(
+                "{} {} undefined {} {}",
+                q(secret),
+                q(body),
+                q(&ts),
+                q(std_now)
+            )),
+            "bool false",
+            "malformed_signature",
+        ),
+        (
+            w("whsec_%%%", &q(body), "msg_now", &ts, std_now),
+            "bool false",
+            "malformed_secret",
+        ),
+        (
+            w("", &q(body), "msg_now", &ts, std_now),
+            "bool false",
+            "malformed_secret",
+        ),
+        // Wrong argument types are the 1C code's mistakes: exceptions.
+        (
+            v(format!(
+                "{} 5 {} {} {}",
+                q(secret),
+                q("msg_now"),
+                q(&ts),
+                q(std_now)
+            )),
+            "raises",
+            "invalid_argument",
+        ),
+        (
+            v(format!(
+                "undefined {} {} {} {}",
+                q(body),
+                q("msg_now"),
+                q(&ts),
+                q(std_now)
+            )),
+            "raises",
+            "missing_argument",
+        ),
+        (
+            v(format!(
+                "{} {} {} {} 7",
+                q(secret),
+                q(body),
+                q("msg_now"),
+                q(&ts)
+            )),
+            "raises",
+            "invalid_argument",
+        ),
+        (
+            v(format!(
+                "{} {} {} {} {} {}",
+                q(secret),
+                q(body),
+                q("msg_now"),
+                q(&ts),
+                q(std_now),
+                q("soon")
+            )),
+            "raises",
+            "invalid_argument",
+        ),
+        (
+            v(format!(
+                "{} {} {} {} {} -1",
+                q(secret),
+                q(body),
+                q("msg_now"),
+                q(&ts),
+                q(std_now)
+            )),
+            "raises",
+            "invalid_argument",
+        ),
+    ];
+    let script: String = cases
+        .iter()
+        .map(|(call, _, _)| format!("{call}\nget ErrorCode\n"))
+        .collect();
+    let run = host::run("en", &script);
+    for (i, (call, expected, code)) in cases.iter().enumerate() {
+        let step = run.step(2 * i);
+        if *expected == "raises" {
+            assert!(step.exception.is_some(), "{call}: {step:?}");
+        } else {
+            assert_eq!(step.ok(), *expected, "{call}");
+        }
+        assert_eq!(run.step(2 * i + 1).string(), *code, "{call}");
+    }
+    for secret in [secret, other] {
+        assert!(!run.shown().contains(&secret[6..]), "a secret was shown");
+    }
+}
+
+/// The texts of a refusal, in both languages, with the figures that help:
+/// how old, how far ahead, how many signatures and secrets.
+#[test]
+fn verify_signature_explains_a_refusal_in_the_hosts_language() {
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let body = "{}";
+    let t = now() - 1000;
+    let signed = reference_signatures(secret, &[("msg_1", t, body)]);
+    let call = format!(
+        "call VerifySignature {} {} {} {} {}\nget ErrorText\ncall VerifySignature {} {} {} {} {}\nget ErrorText\n",
+        q(secret),
+        q(body),
+        q("msg_1"),
+        q(&t.to_string()),
+        q(&signed[0].0),
+        q("whsec_AAAA whsec_BBBB"),
+        q(body),
+        q("msg_1"),
+        q(&t.to_string()),
+        q(&signed[0].0),
+    );
+    let en = host::run("en", &call);
+    let text = en.step(1).string();
+    assert!(
+        text.starts_with("VerifySignature: the webhook was signed "),
+        "{text}"
+    );
+    assert!(
+        text.contains("s ago, more than ToleranceSeconds (300 s)"),
+        "{text}"
+    );
+    assert_eq!(
+        en.step(3).string(),
+        "VerifySignature: the signature does not match: none of 1 v1 signatures is the body's for any of 2 secrets"
+    );
+    let ru = host::run("ru", &call);
+    let text = ru.step(1).string();
+    assert!(
+        text.starts_with("ПроверитьПодпись: вебхук подписан "),
+        "{text}"
+    );
+    assert!(
+        ru.step(3)
+            .string()
+            .starts_with("ПроверитьПодпись: подпись не совпадает"),
+        "{}",
+        ru.step(3).string()
+    );
+}

@@ -13,6 +13,7 @@ use std::time::Duration;
 use super::errors::{CallError, Expected, Target};
 use crate::host::value::Kind;
 use crate::host::Lang;
+use crate::http::sign::{Malformed, Rejected};
 use crate::http::{self, ConnectCause, Setting, TimeoutPhase, TlsCause, TransferCause};
 use crate::queue::{QueueError, Unsafe, MAX_ID_LEN};
 
@@ -89,6 +90,26 @@ pub const CODES: &[(&str, &str)] = &[
     (
         "transfer_interrupted",
         "the connection broke while the request or answer was in transfer",
+    ),
+    (
+        "signature_mismatch",
+        "VerifySignature: no signature matches any of the secrets",
+    ),
+    (
+        "timestamp_too_old",
+        "VerifySignature: the signed timestamp is older than ToleranceSeconds",
+    ),
+    (
+        "timestamp_in_future",
+        "VerifySignature: the signed timestamp is further ahead than ToleranceSeconds",
+    ),
+    (
+        "malformed_signature",
+        "VerifySignature: webhook-id, webhook-timestamp or webhook-signature is missing or unusable",
+    ),
+    (
+        "malformed_secret",
+        "VerifySignature: no secret, or one that is not base64 after whsec_",
     ),
     ("invalid_message_id", "a MessageId that cannot be used"),
     (
@@ -186,6 +207,7 @@ pub fn message(err: &CallError, lang: Lang) -> Message {
             m! {"invalid_argument", lang, "{what} must be pending, delivered or failed, not \"{got}\"", "{what} должен быть pending, delivered или failed, а не \"{got}\""}
         }
         CallError::InvalidSecret { .. } => m! {"invalid_secret", lang, "{what}: a secret starting with whsec_ must continue with base64 (the value is not shown)", "{what}: после префикса whsec_ секрет должен быть в base64 (значение не показывается)"},
+        CallError::Rejected(r) => rejection(r, lang),
         CallError::Http(e) => http_message(e, lang),
         CallError::Queue(e) => queue_message(e, lang),
         CallError::ResultTooLarge => m! {"result_too_large", lang, "the result is too large to return to 1C (more than 4 GiB)", "результат слишком велик для передачи в 1С (более 4 ГиБ)"},
@@ -273,6 +295,19 @@ fn setting_name(setting: Setting, lang: Lang) -> &'static str {
         Setting::TrustedCertificates => lang.pick("TrustedCertificates", "ДоверенныеСертификаты"),
         Setting::ClientCertificate => lang.pick("ClientCertificate", "КлиентскийСертификат"),
         Setting::Proxy => lang.pick("Proxy", "Прокси"),
+    }
+}
+
+#[rustfmt::skip] // one line per kind: code, English and Russian side by side
+fn rejection(r: &Rejected, lang: Lang) -> Message {
+    match r {
+        Rejected::Mismatch { signatures, secrets } => m! {"signature_mismatch", lang, "the signature does not match: none of {signatures} v1 signatures is the body's for any of {secrets} secrets", "подпись не совпадает: ни одна из подписей v1 ({signatures}) не соответствует телу ни для одного из секретов ({secrets})"},
+        Rejected::TooOld { age, tolerance } => m! {"timestamp_too_old", lang, "the webhook was signed {age} s ago, more than ToleranceSeconds ({tolerance} s): a replay or a late delivery", "вебхук подписан {age} с назад, больше, чем ДопустимоеОтклонениеСекунд ({tolerance} с): повтор или запоздавшая доставка"},
+        Rejected::InFuture { ahead, tolerance } => m! {"timestamp_in_future", lang, "the webhook's timestamp is {ahead} s ahead of this computer's clock, more than ToleranceSeconds ({tolerance} s)", "метка времени вебхука на {ahead} с впереди часов этого компьютера, больше, чем ДопустимоеОтклонениеСекунд ({tolerance} с)"},
+        Rejected::Malformed(Malformed::NoId) => m! {"malformed_signature", lang, "the webhook-id header is missing or empty", "заголовок webhook-id отсутствует или пуст"},
+        Rejected::Malformed(Malformed::Timestamp) => m! {"malformed_signature", lang, "the webhook-timestamp header is missing or not a number of seconds", "заголовок webhook-timestamp отсутствует или не является числом секунд"},
+        Rejected::Malformed(Malformed::NoV1Signature) => m! {"malformed_signature", lang, "the webhook-signature header is missing or has no v1,<base64> signature", "заголовок webhook-signature отсутствует или не содержит подписи v1,<base64>"},
+        Rejected::MalformedSecret => m! {"malformed_secret", lang, "Secret is empty or a secret starting with whsec_ does not continue with base64 (the value is not shown)", "Секрет пуст или секрет с префиксом whsec_ не продолжается base64 (значение не показывается)"},
     }
 }
 
@@ -467,6 +502,22 @@ mod tests {
                 received: Some(1000),
                 expected: Some(100_000),
             }),
+            CallError::Rejected(Rejected::Mismatch {
+                signatures: 2,
+                secrets: 1,
+            }),
+            CallError::Rejected(Rejected::TooOld {
+                age: 412,
+                tolerance: 300,
+            }),
+            CallError::Rejected(Rejected::InFuture {
+                ahead: 412,
+                tolerance: 300,
+            }),
+            CallError::Rejected(Rejected::Malformed(Malformed::NoId)),
+            CallError::Rejected(Rejected::Malformed(Malformed::Timestamp)),
+            CallError::Rejected(Rejected::Malformed(Malformed::NoV1Signature)),
+            CallError::Rejected(Rejected::MalformedSecret),
             CallError::Queue(QueueError::InvalidId {
                 id: "line\nbreak".into(),
             }),

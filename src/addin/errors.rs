@@ -103,6 +103,9 @@ pub enum CallError {
     InvalidSecret {
         target: Target,
     },
+    /// VerifySignature did not accept a webhook: not an exception, the
+    /// call returns Ложь with this as ErrorText and ErrorCode.
+    Rejected(http::sign::Rejected),
     /// The HTTP core failed.
     Http(http::Error),
     /// The delivery queue failed.
@@ -118,6 +121,14 @@ pub enum CallError {
     NotReadable,
     /// A bug: a panic caught at the boundary.
     Internal(String),
+}
+
+impl CallError {
+    /// A failure the method reports by returning Ложь (with ErrorText and
+    /// ErrorCode set) rather than by raising an exception.
+    pub fn is_answer(&self) -> bool {
+        matches!(self, CallError::Rejected(_))
+    }
 }
 
 impl From<http::Error> for CallError {

@@ -373,6 +373,24 @@ static PRODUCT_METHODS: &[Method] = &[
         returns: true,
         call: Client::requeue,
     },
+    Method {
+        en: "VerifySignature",
+        ru: "ПроверитьПодпись",
+        params: &[
+            required("Secret", "Секрет"),
+            required("Body", "Тело"),
+            required("WebhookId", "ИдентификаторВебхука"),
+            required("WebhookTimestamp", "МеткаВремени"),
+            required("WebhookSignature", "Подпись"),
+            optional(
+                "ToleranceSeconds",
+                "ДопустимоеОтклонениеСекунд",
+                ParamDefault::Number(300),
+            ),
+        ],
+        returns: true,
+        call: Client::verify_signature,
+    },
 ];
 
 /// Members that exist only in debug builds, for the C host's tests of the

@@ -16,6 +16,7 @@ pub mod errors;
 pub mod events;
 pub mod members;
 pub mod queue;
+mod receive;
 pub mod secrets;
 pub mod settings;
 
@@ -165,6 +166,14 @@ impl Object {
                     value: Some(value),
                     written: args.take_written(),
                     error: None,
+                }
+            }
+            // A refusal that is an answer: Ложь, with ErrorText and ErrorCode.
+            Err(e) if e.is_answer() => {
+                self.failed(Member::Method(num), e);
+                Outcome {
+                    value: Some(Value::Bool(false)),
+                    ..Outcome::default()
                 }
             }
             Err(e) => self.failed(Member::Method(num), e),
