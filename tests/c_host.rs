@@ -1669,6 +1669,97 @@ get ErrorText",
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Every other place that shows a URL uses the same redactor: a queued
+/// message's stored error (MessageStatus, Messages), the ExternalEvent data
+/// of its outcome and the audit lines of its attempts.
+#[test]
+fn path_secrets_are_hidden_in_the_queue_status_events_and_audit_log() {
+    let port = closed_port();
+    let dir = queue_dir("redaction");
+    let log = dir.with_extension("log");
+    let _ = std::fs::remove_file(&log);
+    let urls = [
+        (
+            "slack-1",
+            format!("http://127.0.0.1:{port}/services/T000/B000/SECRETPATH?token=abc"),
+            format!("http://127.0.0.1:{port}/services/***?token=***"),
+        ),
+        (
+            "telegram-1",
+            format!("http://127.0.0.1:{port}/bot123456:SECRETBOT/sendMessage"),
+            format!("http://127.0.0.1:{port}/bot***/sendMessage"),
+        ),
+        (
+            "discord-1",
+            format!("http://127.0.0.1:{port}/api/webhooks/123456/SECRETDISCORD"),
+            format!("http://127.0.0.1:{port}/api/webhooks/123456/***"),
+        ),
+    ];
+    let enqueue: String = urls
+        .iter()
+        .map(|(id, url, _)| format!("call Enqueue {} {} {} {}\n", q(url), q("{}"), q(""), q(id)))
+        .collect();
+    let run = run_en(&format!(
+        "set QueueDirectory {dir}
+set RetrySchedule {schedule}
+set LogFile {log}
+{enqueue}call WaitForDelivery 30
+sleep 0.5
+call MessageStatus {slack}
+call MessageStatus {telegram}
+call MessageStatus {discord}
+call Messages {failed}",
+        dir = q(&host::path(&dir)),
+        schedule = q("1"),
+        log = q(&host::path(&log)),
+        slack = q("slack-1"),
+        telegram = q("telegram-1"),
+        discord = q("discord-1"),
+        failed = q("failed"),
+    ));
+    let first = 3 + urls.len();
+    assert_eq!(run.step(first).ok(), "bool true");
+    for (i, (id, _, shown)) in urls.iter().enumerate() {
+        let status: serde_json::Value =
+            serde_json::from_str(&run.step(first + 2 + i).string()).unwrap();
+        assert_eq!(
+            (status["id"].as_str(), status["state"].as_str()),
+            (Some(*id), Some("failed"))
+        );
+        let error = status["error"].as_str().unwrap_or_default();
+        assert!(error.contains(shown.as_str()), "{id}: {error}");
+    }
+    let listed = run.step(first + 2 + urls.len()).string();
+    let events: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("* event"))
+        .collect();
+    assert_eq!(events.len(), urls.len(), "{}", run.stdout);
+    let audit = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(audit.lines().count(), 2 * urls.len(), "{audit}");
+    for (id, _, shown) in &urls {
+        assert!(
+            listed.contains(shown.as_str()),
+            "{id} in Messages: {listed}"
+        );
+        let event = events.iter().find(|e| e.contains(id)).expect("an event");
+        // The event data is JSON inside a quoted string: slashes as they are.
+        assert!(event.contains(shown.as_str()), "{event}");
+        assert!(
+            audit.contains(shown.as_str()),
+            "{id} in the audit log: {audit}"
+        );
+    }
+    for secret in ["SECRETPATH", "=abc", "SECRETBOT", "SECRETDISCORD"] {
+        for text in [run.shown(), audit.clone()] {
+            assert!(!text.contains(secret), "{secret} shown: {text}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&log);
+}
+
 /// The redirect matrix of the contract ("Redirects (direct calls)"): a hop
 /// within the origin keeps every header; a hop to another host, port or
 /// scheme drops Authorization, Proxy-Authorization, Cookie, the webhook-*
