@@ -199,8 +199,12 @@ call WaitForDelivery 20",
 /// Signatures the reference libraries make for `messages` (id, timestamp,
 /// body) under `secret`: (standardwebhooks, svix) for each.
 fn reference_signatures(secret: &str, messages: &[(&str, u64, &str)]) -> Vec<(String, String)> {
-    let input =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("to-sign-{}.json", std::process::id()));
+    static RUN: AtomicUsize = AtomicUsize::new(0);
+    let input = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "to-sign-{}-{}.json",
+        std::process::id(),
+        RUN.fetch_add(1, Ordering::Relaxed)
+    ));
     let messages: Vec<_> = messages
         .iter()
         .map(|(id, timestamp, body)| serde_json::json!({"id": id, "timestamp": timestamp, "body": body}))

@@ -11,7 +11,7 @@
 #      tests/host/*.c) and the test-only ProcessPrng shim
 #      (tests/wine/bcryptprimitives.c), never shipped; plus static checks of each DLL's exports and imports;
 #   4. a Wine prefix per arch in target/wine/prefix-<arch> (made once);
-#   5. cargo test --test c_host --test c_host_queue with the x86_64 host and
+#   5. cargo test --test c_host --test c_host_queue --test signatures with the x86_64 host and
 #      DLL under wine64;
 #   6. x86: with wine32:i386 (installed here when root and possible) the same
 #      suite under 32-bit Wine, else the static checks only;
@@ -190,7 +190,7 @@ prepare_prefix() { # prepare_prefix ARCH LOADER WINEARCH
 suite_failed=0
 run_suite() { # run_suite ARCH LOADER
     local arch=$1 t=$SECONDS
-    step "$arch: cargo test --locked --test c_host --test c_host_queue under Wine"
+    step "$arch: cargo test --locked --test c_host --test c_host_queue --test signatures under Wine"
     if [ ! -f "$out/$arch/webhook1c-host.exe" ]; then
         echo "$arch: no host exe (it did not build), so the suite cannot run"
         suite_failed=1
@@ -200,7 +200,7 @@ run_suite() { # run_suite ARCH LOADER
     echo "WEBHOOK1C_LIBRARY=target/$arch-pc-windows-gnu/debug/webhook1c.dll"
     if ! WEBHOOK1C_HOST_CMD="$2 $out/$arch/webhook1c-host.exe" \
         WEBHOOK1C_LIBRARY="target/$arch-pc-windows-gnu/debug/webhook1c.dll" \
-        cargo test --locked --test c_host --test c_host_queue 2>&1 | tee -a "$log"; then
+        cargo test --locked --test c_host --test c_host_queue --test signatures 2>&1 | tee -a "$log"; then
         suite_failed=1
         echo "$arch: the suite FAILED under Wine"
     fi
