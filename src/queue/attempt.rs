@@ -2,14 +2,14 @@
 //! and signed, judge the outcome, record it (leasing the next due message in
 //! the same transaction) and tell the listeners when it is final.
 
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use super::backend::Outcome;
 use super::job::{self, Loaded};
 use super::schedule::{self, Verdict};
-use super::store::{self, AttemptRecord, Claimed, Finished, BUSY_TIMEOUT};
+use super::store::{AttemptRecord, Claimed, Finished, BUSY_TIMEOUT};
 use super::time;
-use super::worker::{backoff, lock, Shared, EXCERPT_BYTES, EXCERPT_WAIT};
+use super::worker::{backoff, Shared, EXCERPT_BYTES, EXCERPT_WAIT};
 use crate::audit;
 use crate::http::{self, Prepared, Response};
 
@@ -156,30 +156,17 @@ fn record_outcome(
         .unwrap_or(claimed.deadline);
     let mut failures = 0u32;
     loop {
-        let (id, token, record, last_error) = (
-            claimed.id.clone(),
-            claimed.token,
-            record.clone(),
-            last_error.to_string(),
-        );
-        let (owner, lease) = (shared.owner.clone(), shared.lease_override);
-        let out = Arc::new(Mutex::new((Finished::default(), None)));
-        let slot = Arc::clone(&out);
-        let result = shared.write(Box::new(move |c| {
-            let finished = store::finish(c, &id, token, record.as_ref(), verdict, &last_error)?;
-            let changed = finished.changed;
-            // Run again alone after a rolled-back batch: this replaces
-            // the outcome and the claim that did not count.
-            let next = if take_next {
-                store::claim_in(c, &owner, 1, lease)?.pop()
-            } else {
-                None
-            };
-            *lock(&slot) = (finished, next);
-            Ok(changed)
-        }));
+        let outcome = Outcome {
+            id: &claimed.id,
+            token: claimed.token,
+            attempt: record.as_ref(),
+            verdict,
+            last_error,
+        };
+        let next_for = take_next.then_some((shared.owner.as_str(), shared.lease_override));
+        let result = shared.store.finish(&outcome, next_for);
         match result {
-            Ok(_) => return std::mem::take(&mut *lock(&out)),
+            Ok(done) => return done,
             Err(e) => {
                 failures += 1;
                 let pause = backoff(failures);

@@ -15,13 +15,18 @@
 //! provide, so processes on different machines cannot share one directory
 //! ([`directory`] refuses one that is remote or not private).
 //!
+//! The delivery engine (`worker`, `attempt`, `schedule`) works over the
+//! [`backend::Store`] trait; `embedded` is the SQLite store.
+//!
 //! Nothing here knows 1C: the add-in maps Enqueue, MessageStatus,
 //! QueueStatus and WaitForDelivery onto [`Queue`], and its ExternalEvent
 //! onto [`Queue::subscribe`].
 
 mod attempt;
+mod backend;
 mod copies;
 mod directory;
+mod embedded;
 mod error;
 mod group;
 mod job;
@@ -152,16 +157,13 @@ impl Queue {
         let id = prepared.id.clone();
         // Committed, with whatever other writes wait at the same moment,
         // before `write` returns.
-        let added = self.shared.write(Box::new(move |c| {
-            store::insert(
-                c,
-                &prepared.id,
-                &prepared.json,
-                prepared.body.as_deref(),
-                prepared.lease,
-                prepared.retention,
-            )
-        }))?;
+        let added = self.shared.store.insert(backend::NewMessage {
+            id: prepared.id,
+            job: prepared.json,
+            body: prepared.body,
+            lease: prepared.lease,
+            retention: prepared.retention,
+        })?;
         if added {
             self.shared.wake_scheduler();
         }
@@ -172,14 +174,15 @@ impl Queue {
     pub fn status(&self, id: &str) -> Result<MessageStatus, QueueError> {
         Ok(self
             .shared
-            .with_api(|c| store::status(c, id))?
+            .store
+            .status(id)?
             .unwrap_or_else(|| MessageStatus::unknown(id)))
     }
 
     /// Messages by state in the whole directory, whichever process
     /// enqueued or delivered them.
     pub fn counts(&self) -> Result<Counts, QueueError> {
-        self.shared.with_api(|c| store::counts(c))
+        self.shared.store.counts()
     }
 
     /// Blocks until no message of the directory is pending (true) or
@@ -191,16 +194,13 @@ impl Queue {
 
     /// Up to `limit` messages in `state`, newest first.
     pub fn messages(&self, state: State, limit: usize) -> Result<Vec<MessageStatus>, QueueError> {
-        self.shared.with_api(|c| store::messages(c, state, limit))
+        self.shared.store.messages(state, limit)
     }
 
     /// Puts a failed message back to pending for a fresh round of attempts;
     /// false when it is not failed, unknown, or past its retention.
     pub fn requeue(&self, id: &str) -> Result<bool, QueueError> {
-        let id = id.to_string();
-        let requeued = self
-            .shared
-            .write(Box::new(move |c| store::requeue(c, &id)))?;
+        let requeued = self.shared.store.requeue(id)?;
         if requeued {
             self.shared.wake_scheduler();
         }
@@ -210,7 +210,7 @@ impl Queue {
     /// The recorded attempts of `id`, first one first; empty when there
     /// were none (or the id is unknown).
     pub fn attempts(&self, id: &str) -> Result<Vec<Attempt>, QueueError> {
-        self.shared.with_api(|c| store::attempts(c, id))
+        self.shared.store.attempts(id)
     }
 
     /// Calls `listener` once with the final status (delivered or failed) of
@@ -250,9 +250,7 @@ impl Queue {
         limit: usize,
         lease: Duration,
     ) -> Result<Vec<String>, QueueError> {
-        let claimed = self
-            .shared
-            .with_api(|c| store::claim(c, owner, limit, Some(lease)))?;
+        let claimed = self.shared.store.claim(owner, limit, Some(lease))?;
         Ok(claimed.into_iter().map(|c| c.id).collect())
     }
 }

@@ -344,7 +344,9 @@ pub(crate) struct Claimed {
 /// an expired lease (its holder died or hung) counts as none. Select and
 /// update run in one IMMEDIATE transaction, so two processes claiming at
 /// once queue on the write lock and never get the same message.
-/// `lease_override` replaces each message's own lease length (tests).
+/// `lease_override` replaces each message's own lease length. The worker
+/// claims through [`claim_in`] in its group commit; this is for tests.
+#[cfg(test)]
 pub(crate) fn claim(
     conn: &mut Connection,
     owner: &str,

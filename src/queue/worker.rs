@@ -1,7 +1,8 @@
 //! The delivery worker of one directory in this process: a scheduler thread
 //! that leases due messages from the database, and a few delivery threads
-//! that attempt them and record the outcome. Everything a thread needs to
-//! resume lives in SQLite, so the threads may be stopped at any instant
+//! that attempt them and record the outcome, through the queue's
+//! [`Store`]. Everything a thread needs to resume lives in the store, so
+//! the threads may be stopped at any instant
 //! (the process ends, the host kills it) without losing a message.
 
 use std::collections::VecDeque;
@@ -11,15 +12,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use rusqlite::Connection;
-
 use super::attempt::deliver;
-use super::copies::{self, Gate};
-use super::directory;
-use super::group::{GroupCommit, Write};
+use super::backend::Store;
+use super::embedded::Embedded;
 use super::schedule;
 use super::status::MessageStatus;
-use super::store::{self, Claimed, MigrateError};
+use super::store::Claimed;
 use super::QueueError;
 
 /// Delivery threads per directory: attempts in flight at once.
@@ -68,20 +66,10 @@ struct Work {
 /// State shared by every `Queue` handle of one directory and its threads.
 pub(crate) struct Shared {
     pub dir: PathBuf,
-    pub db_path: PathBuf,
     /// This worker's name in leases and attempts: process id and a random tag.
     pub owner: String,
-    /// The connection of the API's reads (status, counts).
-    api: Mutex<store::Held>,
-    /// Every use of `api` and of the writer's connection is inside a pass
-    /// of this gate: other copies of the library in this process may use
-    /// the same file (see `copies`).
-    gate: Arc<Gate>,
-    /// The database file's identity when the worker started.
-    identity: Option<(u64, u64)>,
-    /// Every write but claims (enqueued messages, recorded outcomes), in
-    /// shared transactions: one sync per batch, not per write.
-    writer: GroupCommit,
+    /// The rows: every read and write of this queue goes through here.
+    pub store: Box<dyn Store>,
     work: Mutex<Work>,
     work_ready: Condvar,
     scheduler_wake: Condvar,
@@ -122,47 +110,11 @@ impl Shared {
         dir: PathBuf,
         lease_override: Option<Duration>,
     ) -> Result<Arc<Shared>, QueueError> {
-        let db_path = dir.join(store::DATABASE_FILE);
-        let db_error = |source| QueueError::Database {
-            path: db_path.clone(),
-            source,
-        };
-        let dir_error = |source| QueueError::Directory {
-            path: dir.clone(),
-            source,
-        };
-        let gate = Arc::new(Gate::for_directory(&dir).map_err(dir_error)?);
-        // Opening runs SQL too (journal mode, the shared-memory index): it
-        // is a use of the file like any other, so inside a pass.
-        let (api, writer_conn) = {
-            let pass = gate
-                .enter(Instant::now() + store::BUSY_TIMEOUT)
-                .ok_or_else(|| db_error(copies::busy()))?;
-            let mut api = store::connect(&db_path).map_err(db_error)?;
-            store::migrate(&mut api).map_err(|e| match e {
-                MigrateError::Newer(found) => QueueError::NewerSchema {
-                    path: db_path.clone(),
-                    found,
-                    supported: store::SCHEMA_VERSION,
-                },
-                MigrateError::Sqlite(e) => db_error(e),
-            })?;
-            let writer_conn = store::connect(&db_path).map_err(db_error)?;
-            drop(pass);
-            (api, writer_conn)
-        };
-        // The files exist now (journal_mode=WAL made -wal and -shm); SQLite
-        // gives files it creates later the database file's mode.
-        directory::secure_files(&dir, store::DATABASE_FILE).map_err(dir_error)?;
-        let identity = directory::identity(&db_path);
+        let store = Box::new(Embedded::open(&dir)?);
         let shared = Arc::new(Shared {
             dir,
-            db_path: db_path.clone(),
             owner: format!("{}-{:08x}", std::process::id(), random_u32()),
-            api: Mutex::new(api),
-            gate: Arc::clone(&gate),
-            identity,
-            writer: GroupCommit::new(writer_conn, gate),
+            store,
             work: Mutex::new(Work::default()),
             work_ready: Condvar::new(),
             scheduler_wake: Condvar::new(),
@@ -216,40 +168,15 @@ impl Shared {
         Ok(shared)
     }
 
-    /// False once the database file this worker opened was deleted or
-    /// replaced by another file.
+    /// False once the store this worker opened was replaced under it.
     pub fn is_current(&self) -> bool {
-        directory::identity(&self.db_path) == self.identity
-    }
-
-    /// Runs `f` on the API connection, naming the file in errors.
-    pub fn with_api<T>(
-        &self,
-        f: impl FnMut(&mut Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, QueueError> {
-        let mut api = lock(&self.api);
-        let deadline = Instant::now() + store::BUSY_TIMEOUT;
-        copies::using(&self.gate, &mut api, deadline, f).map_err(|source| QueueError::Database {
-            path: self.db_path.clone(),
-            source,
-        })
-    }
-
-    /// Applies `write` durably (together with other writes waiting at the
-    /// same time), naming the file in errors.
-    pub fn write(&self, write: Write) -> Result<bool, QueueError> {
-        self.writer
-            .write(write)
-            .map_err(|source| QueueError::Database {
-                path: self.db_path.clone(),
-                source,
-            })
+        self.store.is_current()
     }
 
     /// Transactions this worker's writes have committed (enqueued messages,
     /// claims and outcomes share them).
     pub fn commits(&self) -> u64 {
-        self.writer.commits()
+        self.store.commits()
     }
 
     /// Something was erased: the scheduler checkpoints it out of the WAL.
@@ -269,7 +196,7 @@ impl Shared {
         let start = Instant::now();
         loop {
             let seen = *lock(&self.progress);
-            if !self.with_api(|c| store::any_pending(c))? {
+            if !self.store.any_pending()? {
                 return Ok(true);
             }
             let elapsed = start.elapsed();
@@ -375,22 +302,12 @@ fn run_scheduler(shared: &Shared) {
         let free = slots.saturating_sub(lock(&shared.work).in_flight);
         let mut pause = POLL_INTERVAL;
         if free > 0 {
-            let found = Arc::new(Mutex::new(Vec::new()));
-            let out = Arc::clone(&found);
-            let owner = shared.owner.clone();
-            let lease = shared.lease_override;
-            let claimed = shared.write(Box::new(move |c| {
-                let batch = store::claim_in(c, &owner, free, lease)?;
-                let any = !batch.is_empty();
-                // Run again alone after a rolled-back batch: this replaces
-                // the rows of the attempt that did not count.
-                *lock(&out) = batch;
-                Ok(any)
-            }));
+            let claimed = shared
+                .store
+                .claim(&shared.owner, free, shared.lease_override);
             match claimed {
-                Ok(_) => {
+                Ok(batch) => {
                     failures = 0;
-                    let batch = std::mem::take(&mut *lock(&found));
                     if !batch.is_empty() {
                         let mut work = lock(&shared.work);
                         work.in_flight += batch.len();
@@ -445,7 +362,7 @@ impl Upkeep {
             .is_none_or(|at| at.elapsed() >= PURGE_INTERVAL)
         {
             self.last_purge = Some(Instant::now());
-            match shared.write(Box::new(|c| Ok(store::purge(c)? > 0))) {
+            match shared.store.purge() {
                 Ok(true) => shared.note_erased(),
                 Ok(false) => {}
                 Err(e) => log::warn!(
@@ -460,7 +377,7 @@ impl Upkeep {
         {
             self.last_checkpoint = Instant::now();
             shared.erased.store(false, Ordering::SeqCst);
-            let done = shared.writer.with_connection(|c| store::checkpoint(c));
+            let done = shared.store.flush_erased();
             if !matches!(done, Ok(true)) {
                 // A reader still uses old frames (or the file is busy):
                 // the next round tries again.
