@@ -860,3 +860,76 @@ fn a_folder_the_queue_creates_is_made_owner_only_on_windows() {
     assert!(calls[0].contains(&set), "{set} in {}", calls[0]);
     let _ = std::fs::remove_dir_all(&parent);
 }
+
+/// QueueDatabase through the add-in: two host processes (two servers of a
+/// cluster) on one PostgreSQL database. What one enqueues the other sees
+/// delivered; the property reads back with the password masked, and no
+/// output shows it.
+#[test]
+fn two_hosts_share_a_queue_in_postgresql() {
+    let url = support::pg::cluster().database("c_host_queue");
+    let server = TestServer::http();
+    let first = host::run(
+        "en",
+        &format!(
+            "set QueueDatabase {url}
+get QueueDatabase
+call Enqueue {hook} {json} {empty} {id}
+call WaitForDelivery 30",
+            url = q(&url),
+            hook = q(&server.url("/echo")),
+            json = q(r#"{"event":"posted"}"#),
+            empty = q(""),
+            id = q("doc-pg-1"),
+        ),
+    );
+    first.assert_clean();
+    assert_eq!(
+        first.step(1).string(),
+        url.replace(support::pg::PASSWORD, "***")
+    );
+    assert_eq!(first.step(2).string(), "doc-pg-1");
+    assert_eq!(first.step(3).ok(), "bool true");
+    let second = host::run(
+        "ru",
+        &format!(
+            "set БазаДанныхОчереди {url}
+call СостояниеСообщения {id}
+call СостояниеОчереди
+set БазаДанныхОчереди {refused}
+call СостояниеОчереди
+get КодОшибки",
+            url = q(&url),
+            id = q("doc-pg-1"),
+            refused = q(&format!(
+                "postgresql://webhooks:{}@127.0.0.1:{}/q",
+                support::pg::PASSWORD,
+                support::closed_port()
+            )),
+        ),
+    );
+    let status: serde_json::Value = serde_json::from_str(&second.step(1).string()).unwrap();
+    assert_eq!(
+        (status["state"].as_str(), status["status"].as_i64()),
+        (Some("delivered"), Some(200))
+    );
+    let counts: serde_json::Value = serde_json::from_str(&second.step(2).string()).unwrap();
+    assert_eq!(counts["delivered"], 1);
+    assert!(
+        second
+            .step(4)
+            .err()
+            .contains("ошибка базы данных очереди postgresql://webhooks@127.0.0.1:"),
+        "{}",
+        second.step(4).err()
+    );
+    assert_eq!(second.step(5).string(), "queue_server");
+    assert_eq!(server.requests().len(), 1);
+    for run in [&first, &second] {
+        assert!(
+            !run.shown().contains(support::pg::PASSWORD),
+            "{}",
+            run.shown()
+        );
+    }
+}

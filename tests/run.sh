@@ -24,6 +24,10 @@ command -v python3 >/dev/null || missing+=(python3)
 if command -v python3 >/dev/null && ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     missing+=(python3-venv)
 fi
+# PostgreSQL: the QueueDatabase tests run a throwaway cluster of it
+# (tests/support/pg.rs: initdb and pg_ctl on a free port).
+compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || command -v pg_ctl >/dev/null ||
+    missing+=(postgresql)
 if ((${#missing[@]})); then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         apt-get update -qq

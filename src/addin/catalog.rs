@@ -129,6 +129,10 @@ pub const CODES: &[(&str, &str)] = &[
         "the queue's database cannot be opened, read or written",
     ),
     (
+        "queue_server",
+        "QueueDatabase cannot be reached, refused the credentials or failed a statement",
+    ),
+    (
         "queue_newer_version",
         "the queue's database was made by a newer Webhook1C",
     ),
@@ -379,6 +383,8 @@ fn queue_message(e: &QueueError, lang: Lang) -> Message {
             let path = path.display();
             m! {"queue_database", lang, "queue database \"{path}\": {source}", "ошибка базы данных очереди \"{path}\": {source}"}
         }
+        QueueError::Server { database, detail } => m! {"queue_server", lang, "queue database {database}: {detail}", "ошибка базы данных очереди {database}: {detail}"},
+        QueueError::PoolExhausted { database } => m! {"queue_server", lang, "queue database {database}: every connection stayed busy for 10 s", "база данных очереди {database}: все соединения заняты дольше 10 с"},
         QueueError::NewerSchema { path, found, supported } => {
             let path = path.display();
             m! {"queue_newer_version", lang, "the queue database \"{path}\" was created by a newer Webhook1C (layout {found}, this version knows up to {supported})", "база очереди \"{path}\" создана более новой версией Webhook1C (версия схемы {found}, эта версия знает до {supported})"}
@@ -544,6 +550,13 @@ mod tests {
                     rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
                     Some("database is locked".into()),
                 ),
+            }),
+            CallError::Queue(QueueError::Server {
+                database: "postgresql://webhooks@db.example:5432/queue".into(),
+                detail: "error connecting to server: Connection refused (os error 111)".into(),
+            }),
+            CallError::Queue(QueueError::PoolExhausted {
+                database: "postgresql://webhooks@db.example:5432/queue".into(),
             }),
             CallError::Queue(QueueError::NewerSchema {
                 path: path().join("queue.sqlite3"),

@@ -39,6 +39,8 @@ pub struct Client {
     pub(crate) signer: Option<Signer>,
     pub(crate) log_file: String,
     pub(crate) queue_directory: String,
+    /// QueueDatabase: a PostgreSQL URL, or "" for the embedded queue.
+    pub(crate) queue_database: String,
     /// How long final messages stay (QueueRetention).
     pub(crate) queue_retention: Duration,
     pub(crate) events: EventRelay,
@@ -63,6 +65,7 @@ impl Default for Client {
             signer: None,
             log_file: String::new(),
             queue_directory: String::new(),
+            queue_database: String::new(),
             queue_retention: crate::queue::DEFAULT_RETENTION,
             events: EventRelay::default(),
             last: Response::default(),

@@ -208,6 +208,12 @@ static PROPERTIES: &[Property] = &[
         set: Some(|c, v| store(&mut c.queue_directory, v.str())),
     },
     Property {
+        en: "QueueDatabase",
+        ru: "БазаДанныхОчереди",
+        get: Some(|c| text(&crate::queue::Queue::masked_database(&c.queue_database))),
+        set: Some(Client::set_queue_database),
+    },
+    Property {
         en: "QueueRetention",
         ru: "СрокХраненияОчереди",
         get: Some(|c| Value::number(c.queue_retention.as_secs_f64() / 86_400.0)),

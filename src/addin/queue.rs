@@ -43,6 +43,10 @@ impl Client {
     }
 
     fn queue(&self) -> Result<Queue, CallError> {
+        let database = self.queue_database.trim();
+        if !database.is_empty() {
+            return Ok(Queue::open_database(database)?);
+        }
         let dir = self
             .queue_directory()
             .ok_or(CallError::Queue(QueueError::NoDefaultDirectory))?;

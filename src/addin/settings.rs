@@ -91,6 +91,16 @@ impl Client {
         Ok(())
     }
 
+    /// QueueDatabase: "" or a PostgreSQL URL, checked (not connected) now.
+    pub fn set_queue_database(&mut self, value: Arg<'_>) -> Result<(), CallError> {
+        let url = value.str()?;
+        if !url.trim().is_empty() {
+            crate::queue::Queue::check_database(&url)?;
+        }
+        self.queue_database = url;
+        Ok(())
+    }
+
     /// QueueRetention, in days: 0 or more, at most ten years; fractions of
     /// a day are kept to the millisecond.
     pub fn set_queue_retention(&mut self, value: Arg<'_>) -> Result<(), CallError> {

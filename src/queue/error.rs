@@ -27,6 +27,13 @@ pub enum QueueError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    /// The QueueDatabase server failed: the URL does not parse, the
+    /// connection was refused or broke, the credentials were wrong, or a
+    /// statement failed (a read-only database). `database` is the URL
+    /// without its password.
+    Server { database: String, detail: String },
+    /// Every pooled connection to the QueueDatabase stayed busy.
+    PoolExhausted { database: String },
     /// The database was created by a newer Webhook1C whose layout this
     /// version does not know.
     NewerSchema {

@@ -30,6 +30,7 @@ mod embedded;
 mod error;
 mod group;
 mod job;
+mod postgres;
 mod schedule;
 mod status;
 mod store;
@@ -57,7 +58,14 @@ use worker::{lock, Shared};
 /// The workers of this process, one per canonical directory. Entries stay
 /// for the life of the process: pending messages keep being delivered after
 /// the last 1C object that enqueued them is gone.
-static OPEN: Lazy<Mutex<HashMap<PathBuf, Arc<Shared>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+static OPEN: Lazy<Mutex<HashMap<Key, Arc<Shared>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+
+/// What a worker serves: a canonical QueueDirectory or a QueueDatabase URL.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    Directory(PathBuf),
+    Database(String),
+}
 
 /// Workers whose database was deleted under them: kept, never dropped, so
 /// their connections are never closed.
@@ -93,8 +101,9 @@ impl Queue {
     /// `copies`: no connection of the queue is ever closed.
     pub fn open(dir: &Path) -> Result<Queue, QueueError> {
         let dir = directory::prepare(dir)?;
+        let key = Key::Directory(dir.clone());
         let mut open = OPEN.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(shared) = open.get(&dir) {
+        if let Some(shared) = open.get(&key) {
             if shared.is_current() {
                 return Ok(Queue {
                     shared: Arc::clone(shared),
@@ -105,13 +114,61 @@ impl Queue {
                 dir.display()
             );
             shared.stop();
-            if let Some(old) = open.remove(&dir) {
+            if let Some(old) = open.remove(&key) {
                 lock(&RETIRED).push(old);
             }
         }
-        let shared = Shared::start(dir.clone(), None)?;
-        open.insert(dir, Arc::clone(&shared));
+        let shared = Shared::start(dir, None)?;
+        open.insert(key, Arc::clone(&shared));
         Ok(Queue { shared })
+    }
+
+    /// Opens the queue in the PostgreSQL database `url`
+    /// (`postgresql://user[:password]@host[:port]/db[?…]`), creating its
+    /// schema when missing. As with a directory, the first open in this
+    /// process starts the worker that delivers whatever is pending there,
+    /// whichever server enqueued it; later opens share it.
+    pub fn open_database(url: &str) -> Result<Queue, QueueError> {
+        let key = Key::Database(url.trim().to_string());
+        let mut open = OPEN.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(shared) = open.get(&key) {
+            return Ok(Queue {
+                shared: Arc::clone(shared),
+            });
+        }
+        let target = postgres::Target::parse(url)?;
+        let label = PathBuf::from(&target.shown);
+        let store = Box::new(postgres::Postgres::open(target)?);
+        let shared = Shared::with_store(label, store, None)?;
+        open.insert(key, Arc::clone(&shared));
+        Ok(Queue { shared })
+    }
+
+    /// [`Queue::open_database`] with a worker of its own and the lease
+    /// override of [`Queue::open_unshared_with_lease`]. For tests.
+    #[doc(hidden)]
+    pub fn open_database_unshared(url: &str, lease: Option<Duration>) -> Result<Queue, QueueError> {
+        let target = postgres::Target::parse(url)?;
+        let label = PathBuf::from(&target.shown);
+        let store = Box::new(postgres::Postgres::open(target)?);
+        Ok(Queue {
+            shared: Shared::with_store(label, store, lease)?,
+        })
+    }
+
+    /// A QueueDatabase URL as texts show it: without its password or query.
+    pub fn shown_database(url: &str) -> String {
+        postgres::show(url)
+    }
+
+    /// A QueueDatabase URL as the property reads back: password as `***`.
+    pub fn masked_database(url: &str) -> String {
+        postgres::masked(url)
+    }
+
+    /// Checks a QueueDatabase URL without connecting.
+    pub fn check_database(url: &str) -> Result<(), QueueError> {
+        postgres::Target::parse(url).map(|_| ())
     }
 
     /// Opens `dir` with connections and a worker of its own, outside the

@@ -111,6 +111,17 @@ impl Shared {
         lease_override: Option<Duration>,
     ) -> Result<Arc<Shared>, QueueError> {
         let store = Box::new(Embedded::open(&dir)?);
+        Shared::with_store(dir, store, lease_override)
+    }
+
+    /// Starts the threads of a queue whose rows live in `store`; `dir`
+    /// names it in warnings (the directory, or the database URL without
+    /// its password).
+    pub fn with_store(
+        dir: PathBuf,
+        store: Box<dyn Store>,
+        lease_override: Option<Duration>,
+    ) -> Result<Arc<Shared>, QueueError> {
         let shared = Arc::new(Shared {
             dir,
             owner: format!("{}-{:08x}", std::process::id(), random_u32()),

@@ -11,6 +11,7 @@ pub mod bsl;
 pub mod host;
 pub mod load;
 pub mod net;
+pub mod pg;
 pub mod proxy;
 pub mod server;
 pub mod tls;

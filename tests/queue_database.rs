@@ -1,0 +1,169 @@
+//! The queue in PostgreSQL (QueueDatabase) against a real server: a
+//! throwaway cluster started by `support::pg` (initdb and pg_ctl on a free
+//! port of 127.0.0.1). Two workers on one database stand for two servers
+//! of a 1C cluster.
+
+mod support;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use support::{closed_port, pg, Reply, TestServer};
+use webhook1c::http::{Method, Request, Transport};
+use webhook1c::queue::{Counts, Job, Queue, State};
+
+fn job(id: &str, url: String) -> Job {
+    let mut request = Request::new(Method::Post, url);
+    request.body = Some(format!(r#"{{"id":"{id}"}}"#).into_bytes().into());
+    request
+        .headers
+        .set("Content-Type", "application/json; charset=utf-8");
+    Job {
+        id: id.to_string(),
+        schedule: vec![1, 1],
+        ..Job::new(request, Transport::default())
+    }
+}
+
+/// Processes starting at once on a new database create the schema once:
+/// the migration runs under an advisory lock.
+#[test]
+fn workers_starting_at_once_create_the_schema_once() {
+    let url = pg::cluster().database("migrate_at_once");
+    let opened: Vec<_> = (0..6)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                Queue::open_database_unshared(&url, None).map(|q| q.stop_worker())
+            })
+        })
+        .collect();
+    for t in opened {
+        t.join().unwrap().expect("every worker opens the database");
+    }
+    let mut admin = pg::cluster().admin("migrate_at_once");
+    let versions: Vec<i32> = admin
+        .query("SELECT version FROM webhook1c.migrations", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(versions, [1]);
+    let owner: String = admin
+        .query_one(
+            "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'webhook1c'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(owner, pg::USER, "the schema belongs to the role of the URL");
+}
+
+/// Messages enqueued through two workers (two servers) are each delivered
+/// once, with their webhook-id, and each worker sees every message.
+#[test]
+fn two_workers_share_one_queue_and_see_every_message() {
+    let url = pg::cluster().database("two_workers");
+    let server = TestServer::with_handler(None, |_| Reply::new(200));
+    let a = Queue::open_database_unshared(&url, None).unwrap();
+    let b = Queue::open_database_unshared(&url, None).unwrap();
+    for n in 0..60 {
+        let queue = if n % 2 == 0 { &a } else { &b };
+        let id = format!("doc-{n}");
+        assert_eq!(queue.enqueue(job(&id, server.url("/hook"))).unwrap(), id);
+    }
+    assert_eq!(
+        a.enqueue(job("doc-0", server.url("/hook"))).unwrap(),
+        "doc-0",
+        "an id already there adds nothing"
+    );
+    assert!(a.wait_idle(Duration::from_secs(30)).unwrap());
+    let mut seen = HashMap::<String, usize>::new();
+    for r in server.requests() {
+        *seen
+            .entry(r.header("webhook-id").unwrap().to_string())
+            .or_default() += 1;
+    }
+    assert_eq!(seen.len(), 60);
+    assert!(seen.values().all(|&n| n == 1), "{seen:?}");
+    for n in 0..60 {
+        let status = b.status(&format!("doc-{n}")).unwrap();
+        assert_eq!(
+            status.state,
+            State::Delivered,
+            "doc-{n} seen from the other worker"
+        );
+    }
+    assert_eq!(
+        a.counts().unwrap(),
+        Counts {
+            pending: 0,
+            delivered: 60,
+            failed: 0
+        }
+    );
+    assert_eq!(b.messages(State::Delivered, 5).unwrap().len(), 5);
+    // Delivered messages keep no request: URL, headers and body are erased.
+    let mut admin = pg::cluster().admin("two_workers");
+    let kept: i64 = admin
+        .query_one(
+            "SELECT COUNT(*) FROM webhook1c.messages WHERE job <> '' OR body IS NOT NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, 0);
+    a.stop_worker();
+    b.stop_worker();
+}
+
+/// A failure answer is retried and then failed; Requeue starts again; the
+/// other worker sees it all.
+#[test]
+fn retries_failures_and_requeue_behave_as_in_the_embedded_queue() {
+    let url = pg::cluster().database("retries");
+    let server = TestServer::with_handler(None, |_| Reply::text(503, "busy"));
+    let a = Queue::open_database_unshared(&url, None).unwrap();
+    let b = Queue::open_database_unshared(&url, None).unwrap();
+    a.enqueue(job("flaky", server.url("/hook"))).unwrap();
+    assert!(b.wait_idle(Duration::from_secs(30)).unwrap());
+    let status = b.status("flaky").unwrap();
+    assert_eq!(
+        (status.state, status.attempts, status.status),
+        (State::Failed, 3, 503)
+    );
+    assert_eq!(a.attempts("flaky").unwrap().len(), 3);
+    assert!(b.requeue("flaky").unwrap());
+    assert!(!b.requeue("flaky").unwrap(), "pending now, not failed");
+    assert!(a.wait_idle(Duration::from_secs(30)).unwrap());
+    assert_eq!(server.requests().len(), 6);
+    assert_eq!(a.attempts("flaky").unwrap().len(), 6);
+    a.stop_worker();
+    b.stop_worker();
+}
+
+/// Bad input gets a clear error that never shows the password.
+#[test]
+fn bad_urls_refused_connections_and_wrong_passwords_are_clear_errors() {
+    let cluster = pg::cluster();
+    let refused = format!("postgresql://u:pw-refused@127.0.0.1:{}/db", closed_port());
+    let wrong = format!(
+        "postgresql://{}:wrong-s3cret@127.0.0.1:{}/postgres",
+        pg::USER,
+        cluster.port
+    );
+    for (url, expected) in [
+        (refused.as_str(), "Connection refused"),
+        (wrong.as_str(), "password authentication failed"),
+        ("postgresql://u:pw@127.0.0.1:notaport/db", "invalid"),
+    ] {
+        let err = Queue::open_database_unshared(url, None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(expected), "{url}: {err}");
+        assert!(
+            !err.contains("s3cret") && !err.contains("pw-refused"),
+            "{err}"
+        );
+    }
+}
