@@ -148,7 +148,7 @@ fn bad_urls_refused_connections_and_wrong_passwords_are_clear_errors() {
     let cluster = pg::cluster();
     let refused = format!("postgresql://u:pw-refused@127.0.0.1:{}/db", closed_port());
     let wrong = format!(
-        "postgresql://{}:wrong-s3cret@127.0.0.1:{}/postgres",
+        "postgresql://{}:wrong-s3cret@127.0.0.1:{}/postgres?sslmode=disable",
         pg::USER,
         cluster.port
     );
@@ -166,4 +166,47 @@ fn bad_urls_refused_connections_and_wrong_passwords_are_clear_errors() {
             "{err}"
         );
     }
+}
+
+/// TLS to PostgreSQL: with `sslmode=verify-full` and the test CA in
+/// `sslrootcert` the queue works over TLS; without the CA the certificate
+/// is refused (verification is on whenever TLS is used), and so it is with
+/// the default `prefer` against a server that offers TLS.
+#[test]
+fn tls_verify_full_against_the_test_ca() {
+    let cluster = pg::cluster();
+    cluster.database("over_tls");
+    let base = cluster.url_without_options("over_tls");
+    let ca = support::TlsFixtures::shared().ca_path.display().to_string();
+    let verified = format!("{base}?sslmode=verify-full&sslrootcert={ca}");
+    let server = TestServer::with_handler(None, |_| Reply::new(200));
+    let queue = Queue::open_database_unshared(&verified, None).expect("TLS with the test CA");
+    queue.enqueue(job("over-tls", server.url("/hook"))).unwrap();
+    assert!(queue.wait_idle(Duration::from_secs(30)).unwrap());
+    assert_eq!(queue.status("over-tls").unwrap().state, State::Delivered);
+    queue.stop_worker();
+    let mut admin = cluster.admin("postgres");
+    let encrypted: i64 = admin
+        .query_one(
+            "SELECT COUNT(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+             WHERE a.usename = $1 AND a.datname = 'over_tls' AND s.ssl",
+            &[&pg::USER],
+        )
+        .unwrap()
+        .get(0);
+    assert!(encrypted > 0, "the queue's connections use TLS");
+
+    for url in [format!("{base}?sslmode=verify-full"), base.clone()] {
+        let err = Queue::open_database_unshared(&url, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("UnknownIssuer") || err.contains("certificate"),
+            "{url}: {err}"
+        );
+    }
+    let err = Queue::open_database_unshared(&format!("{base}?sslmode=sometimes"), None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown sslmode \"sometimes\""), "{err}");
 }

@@ -18,6 +18,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use postgres::{Client, Config, NoTls, Transaction};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::backend::{NewMessage, Outcome, Store};
 use super::schedule::Verdict;
@@ -82,20 +85,96 @@ const STATUS_COLUMNS: &str = "id, state, attempts, last_status, last_error, next
 #[derive(Clone)]
 pub(crate) struct Target {
     config: Config,
+    /// `None` with `sslmode=disable`.
+    tls: Option<MakeRustlsConnect>,
     /// The URL without its password, for errors.
     pub shown: String,
 }
 
 impl Target {
     /// Parses `postgresql://user[:password]@host[:port]/db[?…]`.
+    ///
+    /// TLS: `sslmode=disable` connects in clear text; `prefer` (the
+    /// default) uses TLS when the server offers it; `require`, `verify-ca`
+    /// and `verify-full` insist on it. Whenever TLS is used the server's
+    /// certificate is verified, for its host name too, against the public
+    /// roots and the PEM file `sslrootcert` names.
     pub fn parse(url: &str) -> Result<Target, QueueError> {
         let shown = show(url);
-        let config = Config::from_str(url.trim()).map_err(|e| QueueError::Server {
+        let invalid = |detail: String| QueueError::Server {
             database: shown.clone(),
-            detail: e.to_string(),
-        })?;
-        Ok(Target { config, shown })
+            detail,
+        };
+        let mut mode = "prefer".to_string();
+        let mut root_cert = None;
+        let mut passed = url.trim().to_string();
+        if let Some(mut parsed) = as_http(url) {
+            let mut kept = Vec::new();
+            for (key, value) in parsed.query_pairs() {
+                match key.as_ref() {
+                    "sslmode" => mode = value.into_owned(),
+                    "sslrootcert" => root_cert = Some(value.into_owned()),
+                    _ => kept.push((key.into_owned(), value.into_owned())),
+                }
+            }
+            let client_mode = match mode.as_str() {
+                "disable" | "prefer" | "require" => mode.as_str(),
+                "verify-ca" | "verify-full" => "require",
+                other => {
+                    return Err(invalid(format!(
+                        "unknown sslmode \"{other}\": use disable, prefer, require, verify-ca or verify-full"
+                    )))
+                }
+            };
+            kept.push(("sslmode".into(), client_mode.into()));
+            parsed.query_pairs_mut().clear().extend_pairs(kept);
+            passed = as_postgresql(&parsed);
+        }
+        let config = Config::from_str(&passed).map_err(|e| invalid(e.to_string()))?;
+        let tls = if mode == "disable" {
+            None
+        } else {
+            Some(MakeRustlsConnect::new(
+                tls_config(root_cert.as_deref()).map_err(invalid)?,
+            ))
+        };
+        Ok(Target { config, tls, shown })
     }
+
+    fn connect(&self) -> Result<Client, postgres::Error> {
+        match &self.tls {
+            Some(tls) => self.config.connect(tls.clone()),
+            None => self.config.connect(NoTls),
+        }
+    }
+}
+
+/// Verifies servers against the public roots plus `root_cert` (a PEM file).
+fn tls_config(root_cert: Option<&str>) -> Result<rustls::ClientConfig, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = root_cert {
+        let certs = CertificateDer::pem_file_iter(path)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| format!("sslrootcert \"{path}\": {e}"))?;
+        if certs.is_empty() {
+            return Err(format!(
+                "sslrootcert \"{path}\": no certificate in the file"
+            ));
+        }
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| format!("sslrootcert \"{path}\": {e}"))?;
+        }
+    }
+    crate::http::install_crypto_provider();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 /// The URL parsed with an http scheme in place of its postgresql one (the
@@ -192,7 +271,7 @@ impl Pool {
             if idle.1 < POOL_SIZE {
                 idle.1 += 1;
                 drop(idle);
-                return self.target.config.connect(NoTls).map_err(|e| {
+                return self.target.connect().map_err(|e| {
                     lock(&self.idle).1 -= 1;
                     self.freed.notify_one();
                     self.error(e)

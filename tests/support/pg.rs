@@ -21,8 +21,14 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// `postgresql://webhooks:…@127.0.0.1:PORT/<database>`.
+    /// `postgresql://webhooks:…@127.0.0.1:PORT/<database>?sslmode=disable`:
+    /// the server offers TLS with a certificate of the test CA, which
+    /// only the TLS tests trust.
     pub fn url(&self, database: &str) -> String {
+        format!("{}?sslmode=disable", self.url_without_options(database))
+    }
+
+    pub fn url_without_options(&self, database: &str) -> String {
         format!(
             "postgresql://{USER}:{PASSWORD}@127.0.0.1:{}/{database}",
             self.port
@@ -48,7 +54,7 @@ impl Cluster {
     pub fn admin(&self, database: &str) -> postgres::Client {
         postgres::Client::connect(
             &format!(
-                "postgresql://postgres_admin:{ADMIN_PASSWORD}@127.0.0.1:{}/{database}",
+                "postgresql://postgres_admin:{ADMIN_PASSWORD}@127.0.0.1:{}/{database}?sslmode=disable",
                 self.port
             ),
             postgres::NoTls,
@@ -157,6 +163,19 @@ fn start() -> Cluster {
         .status()
         .expect("run initdb");
     assert!(status.success(), "initdb failed");
+    // TLS with the test CA's certificate for localhost and 127.0.0.1.
+    let tls = super::TlsFixtures::shared();
+    let (cert, key) = (dir.join("server.crt"), dir.join("server.key"));
+    std::fs::write(&cert, &tls.server.cert_pem).unwrap();
+    std::fs::write(&key, &tls.server.key_pem).unwrap();
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    if is_root() {
+        let _ = Command::new("chown")
+            .arg("postgres")
+            .arg(&cert)
+            .arg(&key)
+            .status();
+    }
     let port = super::closed_port();
     let cluster = Cluster {
         port,
@@ -164,8 +183,11 @@ fn start() -> Cluster {
         bin,
     };
     let options = format!(
-        "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off",
-        dir.display()
+        "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={dir} -c fsync=off \
+         -c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}",
+        dir = dir.display(),
+        cert = cert.display(),
+        key = key.display(),
     );
     let log = dir.join("log");
     cluster.pg_ctl(&["-w", "-o", &options, "-l", log.to_str().unwrap(), "start"]);
