@@ -122,9 +122,17 @@ pub fn cluster() -> &'static Cluster {
     CLUSTER.get_or_init(start)
 }
 
+/// A cluster of its own, for a test that restarts or stops it.
+pub fn own_cluster() -> Cluster {
+    start()
+}
+
 fn start() -> Cluster {
+    static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let bin = bin_dir();
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("pg-{}", std::process::id()));
+    let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("pg-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     if is_root() {
