@@ -218,3 +218,105 @@ fn two_hosts_sharing_a_queue_directory_deliver_each_message_once() {
     assert!(twice.is_empty(), "delivered more than once: {twice:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The same with the queue in PostgreSQL (QueueDatabase): three host
+/// processes stand for three servers of a cluster. Two enqueue half of the
+/// messages each and wait; the third enqueues all of them (the same ids)
+/// and is killed with SIGKILL again and again, during Enqueue and during
+/// delivery. Nothing is lost, every duplicate carries its message's
+/// webhook-id, and a fourth process sees every message delivered.
+#[test]
+fn killed_hosts_on_a_shared_database_lose_nothing() {
+    let server = TestServer::with_handler(None, |r| Reply::new(200).with_body(r.body.clone()));
+    let dir = scratch("kills-pg");
+    let database = support::pg::cluster().database("crash");
+    let url = server.url("/hook");
+    let settings = format!(
+        "set QueueDatabase {}\nset RetrySchedule {}\nset Timeout 2\n",
+        q(&database),
+        q("1,1,1,1,1,1,1,1,1,1")
+    );
+    let script = |range: std::ops::Range<usize>, wait: u32| {
+        let mut script = settings.clone();
+        for i in range {
+            script += &format!(
+                "call Enqueue {} {} {} {}\n",
+                q(&url),
+                q(&format!("{{\"n\":{i},\"id\":\"m-{i:04}\"}}")),
+                q(""),
+                q(&format!("m-{i:04}"))
+            );
+        }
+        script + &format!("call WaitForDelivery {wait}\ncall QueueStatus\n")
+    };
+    let half = MESSAGES / 2;
+    let started = Instant::now();
+    let (out_b, out_c) = (dir.join("b.txt"), dir.join("c.txt"));
+    let mut b = host::spawn(&["--lang", "en"], &script(0..half, 120), &out_b);
+    let mut c = host::spawn(&["--lang", "en"], &script(half..MESSAGES, 120), &out_c);
+    let everything = script(0..MESSAGES, 120);
+    let mut jitter = Jitter(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64
+            | 1,
+    );
+    let mut kills = Vec::new();
+    for k in 0..KILLS {
+        let output = dir.join(format!("a-{k}.txt"));
+        let mut a = host::spawn(&["--lang", "en"], &everything, &output);
+        std::thread::sleep(Duration::from_millis(jitter.next_ms(200, 1200)));
+        let enqueued = std::fs::read_to_string(&output)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("= string \"m-"))
+            .count();
+        a.kill().expect("SIGKILL");
+        let _ = a.wait();
+        kills.push((enqueued, server.request_count()));
+    }
+    for (child, out) in [(&mut b, &out_b), (&mut c, &out_c)] {
+        assert!(child.wait().unwrap().success());
+        let text = std::fs::read_to_string(out).unwrap();
+        assert!(text.contains("= bool true"), "WaitForDelivery: {text}");
+    }
+    let check = host::run(
+        "en",
+        &format!(
+            "{settings}call QueueStatus\ncall MessageStatus {}\ncall MessageStatus {}\n",
+            q("m-0000"),
+            q(&format!("m-{:04}", MESSAGES - 1))
+        ),
+    );
+    check.assert_clean();
+    let counts: serde_json::Value = serde_json::from_str(&check.step(3).string()).unwrap();
+    assert_eq!(
+        counts,
+        serde_json::json!({"pending": 0, "delivered": MESSAGES, "failed": 0})
+    );
+    for step in [4, 5] {
+        let status: serde_json::Value = serde_json::from_str(&check.step(step).string()).unwrap();
+        assert_eq!(status["state"], "delivered");
+    }
+    let requests = server.requests();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (webhook_id, body_id) in ids(&requests) {
+        assert_eq!(
+            webhook_id, body_id,
+            "a duplicate must carry its message's webhook-id"
+        );
+        *seen.entry(body_id).or_default() += 1;
+    }
+    let duplicates: usize = seen.values().map(|n| n - 1).sum();
+    eprintln!(
+        "crash test (PostgreSQL): {MESSAGES} messages, 3 hosts, {} kills of one (enqueued/received \
+         when killed: {kills:?}), {} requests, {} lost, {duplicates} duplicates, {:.1} s",
+        kills.len(),
+        requests.len(),
+        MESSAGES - seen.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(seen.len(), MESSAGES, "lost messages");
+    let _ = std::fs::remove_dir_all(&dir);
+}
