@@ -258,3 +258,30 @@ fn a_database_restart_during_delivery_loses_nothing() {
     );
     queue.stop_worker();
 }
+
+/// A database that is read-only refuses Enqueue with a clear error, and
+/// what was enqueued before stays readable.
+#[test]
+fn a_read_only_database_is_a_clear_error() {
+    let cluster = pg::cluster();
+    let url = cluster.database("read_only");
+    let queue = Queue::open_database_unshared(&url, None).unwrap();
+    queue.stop_worker();
+    queue
+        .enqueue(job("before", "http://127.0.0.1:9/".into()))
+        .unwrap();
+    cluster
+        .admin("postgres")
+        .batch_execute("ALTER DATABASE read_only SET default_transaction_read_only = on")
+        .unwrap();
+    // Settings apply to new sessions: a fresh worker.
+    let fresh = Queue::open_database_unshared(&url, None).unwrap();
+    fresh.stop_worker();
+    let err = fresh
+        .enqueue(job("after", "http://127.0.0.1:9/".into()))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("read-only transaction"), "{err}");
+    assert!(!err.contains(pg::PASSWORD), "{err}");
+    assert_eq!(fresh.status("before").unwrap().state, State::Pending);
+}

@@ -346,6 +346,28 @@ impl Postgres {
 /// Creates or updates the schema under the migration lock; returns the
 /// version found before (a newer one is left alone).
 fn migrate(c: &mut Client) -> Result<i32, postgres::Error> {
+    // The common case reads only: no lock, no DDL (a read-only database
+    // still opens, and then refuses writes with its own clear error).
+    let exists: bool = c
+        .query_one(
+            "SELECT to_regclass('webhook1c.migrations') IS NOT NULL",
+            &[],
+        )?
+        .get(0);
+    let current: Option<i32> = if exists {
+        Some(
+            c.query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM webhook1c.migrations",
+                &[],
+            )?
+            .get(0),
+        )
+    } else {
+        None
+    };
+    if let Some(found) = current.filter(|&v| v >= SCHEMA_VERSION) {
+        return Ok(found);
+    }
     let mut tx = c.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
     // A role that owns the schema but may not create schemas in the
