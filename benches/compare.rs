@@ -765,6 +765,76 @@ fn queue(s: &Settings, report: &mut Report) {
     );
 }
 
+/// 4b. The same queue in PostgreSQL (QueueDatabase) on a local cluster that
+///     syncs every commit (fsync on, synchronous_commit on): Enqueue from one
+///     and eight callers, and delivery by two workers with connections of
+///     their own, as two processes (two servers) would.
+fn queue_postgres(s: &Settings, report: &mut Report) {
+    println!("\n== the durable queue in PostgreSQL (QueueDatabase; fsync on)");
+    let cluster = support::pg::durable_cluster();
+    let server = TestServer::http();
+    let url = server.url("/status/200");
+    let count = s.count(2000, 300);
+    let mut single = Vec::new();
+    let mut eight = Vec::new();
+    let mut delivery = Vec::new();
+    for run in 0..s.runs().min(3) {
+        let database = cluster.database(&format!("bench_{run}"));
+        let filler = Queue::open_database_unshared(&database, None).expect("open queue");
+        filler.stop_worker();
+        single.push(enqueue_rate(&filler, &url, &s.json, 1, count, "one"));
+        eight.push(enqueue_rate(&filler, &url, &s.json, 8, count * 2, "eight"));
+        let total = count * 3;
+        let before = server.request_count();
+        let start = Instant::now();
+        let first = Queue::open_database_unshared(&database, None).expect("open queue");
+        let second = Queue::open_database_unshared(&database, None).expect("open queue");
+        assert!(
+            first.wait_idle(Duration::from_secs(300)).expect("wait"),
+            "delivery did not finish"
+        );
+        let elapsed = start.elapsed();
+        first.stop_worker();
+        second.stop_worker();
+        let counts = first.counts().expect("counts");
+        assert_eq!(counts.delivered as usize, total, "every message delivered");
+        assert!(
+            server.request_count() - before >= total,
+            "each at least once"
+        );
+        delivery.push(total as f64 / elapsed.as_secs_f64());
+        server.clear_requests();
+    }
+    let runs = s.runs().min(3);
+    report.add(
+        "queue-pg",
+        "PostgreSQL: Enqueue, 1 caller, committed on return",
+        median(single),
+        "msg/s",
+        format!("{count} messages × {runs} runs, median"),
+    );
+    report.add(
+        "queue-pg",
+        "PostgreSQL: Enqueue, 8 concurrent callers, committed on return",
+        median(eight),
+        "msg/s",
+        format!(
+            "{} messages × {runs} runs, median; target ≥ 1,000",
+            count * 2
+        ),
+    );
+    report.add(
+        "queue-pg",
+        "PostgreSQL: delivery to a local receiver, 2 workers × 8 threads",
+        median(delivery),
+        "msg/s",
+        format!(
+            "{} messages × {runs} runs, median; target ≥ 1,000",
+            count * 3
+        ),
+    );
+}
+
 /// 5. RSS growth over 100,000 PostJson calls (objects recreated every 100).
 fn memory(s: &Settings, report: &mut Report) {
     println!("\n== memory over many calls");
@@ -945,6 +1015,9 @@ fn main() {
     }
     if settings.wants("queue") {
         queue(&settings, &mut report);
+    }
+    if settings.wants("queue-pg") {
+        queue_postgres(&settings, &mut report);
     }
     if settings.wants("memory") {
         memory(&settings, &mut report);

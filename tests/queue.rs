@@ -1,7 +1,10 @@
 //! The durable delivery queue on its own (no 1C): durability and idempotent
 //! Enqueue, delivery and signatures against local servers, the retry rules,
-//! status reporting, listeners, and two workers sharing one directory as two
-//! processes would. Each test has its own QueueDirectory, so its own worker.
+//! status reporting, listeners, and two workers sharing one queue as two
+//! processes would. The store-independent tests run on both stores: the
+//! embedded one (a fresh QueueDirectory each) and PostgreSQL (a fresh
+//! database of the test cluster each, `support::pg`); the rest concern the
+//! SQLite file itself.
 
 mod support;
 
@@ -27,6 +30,89 @@ fn directory(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
+
+/// Where a test's queue lives: the embedded store in a fresh directory, or
+/// a fresh database of the test PostgreSQL cluster. Every test of the
+/// store-independent behaviour runs on both (`on_both_stores!`).
+#[derive(Clone, Copy, Debug)]
+enum Store {
+    Embedded,
+    Postgres,
+}
+
+struct Place {
+    store: Store,
+    /// The QueueDirectory (and a folder for the test's other files).
+    dir: PathBuf,
+    /// The QueueDatabase URL, for `Store::Postgres`.
+    url: String,
+}
+
+fn place(store: Store, name: &str) -> Place {
+    let dir = directory(&format!("{name}-{store:?}"));
+    let url = match store {
+        Store::Embedded => String::new(),
+        Store::Postgres => {
+            support::pg::cluster().database(&format!("q_{}", name.replace('-', "_")))
+        }
+    };
+    Place { store, dir, url }
+}
+
+impl Place {
+    /// This process's shared worker of the place.
+    fn open(&self) -> Result<Queue, QueueError> {
+        match self.store {
+            Store::Embedded => Queue::open(&self.dir),
+            Store::Postgres => Queue::open_database(&self.url),
+        }
+    }
+
+    /// A worker of its own, as another process would have.
+    fn open_unshared(&self) -> Result<Queue, QueueError> {
+        match self.store {
+            Store::Embedded => Queue::open_unshared(&self.dir),
+            Store::Postgres => Queue::open_database_unshared(&self.url, None),
+        }
+    }
+}
+
+/// `#[test]`s `NAME::embedded` and `NAME::postgres` for each `fn NAME(Store)`.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn embedded() {
+                    super::$name(super::Store::Embedded)
+                }
+                #[test]
+                fn postgres() {
+                    super::$name(super::Store::Postgres)
+                }
+            }
+        )*
+    };
+}
+
+on_both_stores!(
+    a_200_delivers_the_exact_body_with_the_webhook_id,
+    a_signed_message_verifies,
+    two_500s_then_200_is_delivered_on_attempt_3_with_one_id,
+    gone_410_fails_at_once,
+    redirects_and_other_4xx_are_retried_and_never_followed,
+    a_2xx_with_a_huge_or_stalled_body_is_delivered_once,
+    each_attempt_is_signed_with_its_own_timestamp,
+    too_many_requests_is_retried_after_retry_after,
+    an_exhausted_schedule_fails,
+    wait_idle_tells_pending_from_done,
+    counts_cover_every_state,
+    listeners_hear_each_final_outcome_once,
+    two_workers_sharing_a_directory_deliver_each_message_once,
+    a_dead_workers_leases_run_out_and_nothing_is_lost,
+    mistakes_fail_the_enqueue_call,
+    the_audit_log_gets_a_line_per_attempt_and_no_secret,
+);
 
 /// A JSON POST to `url` with a short schedule for tests.
 fn job(id: &str, url: String, schedule: &[u64]) -> Job {
@@ -145,10 +231,9 @@ fn enqueue_with_a_known_id_adds_nothing() {
     assert_eq!(queue.counts().unwrap().pending, 3);
 }
 
-#[test]
-fn a_200_delivers_the_exact_body_with_the_webhook_id() {
+fn a_200_delivers_the_exact_body_with_the_webhook_id(store: Store) {
     let server = TestServer::with_handler(None, |_| Reply::text(200, "thanks"));
-    let queue = Queue::open(&directory("deliver")).unwrap();
+    let queue = place(store, "deliver").open().unwrap();
     let mut job = job("doc-1", server.url("/hooks/1c"), &[1, 1, 1]);
     job.request.headers.set("X-Custom", "значение");
     let started = Instant::now();
@@ -196,11 +281,10 @@ fn a_200_delivers_the_exact_body_with_the_webhook_id() {
     assert!(a.time.ends_with('Z') && a.time.len() == "2024-05-01T12:00:05.123Z".len());
 }
 
-#[test]
-fn a_signed_message_verifies() {
+fn a_signed_message_verifies(store: Store) {
     const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
     let server = TestServer::with_handler(None, |_| Reply::new(204));
-    let queue = Queue::open(&directory("signed")).unwrap();
+    let queue = place(store, "signed").open().unwrap();
     let mut job = job("", server.url("/signed"), &[1]);
     job.signer = Some(Signer::new(SECRET).unwrap());
     let id = queue.enqueue(job).unwrap();
@@ -216,8 +300,7 @@ fn a_signed_message_verifies() {
     assert_eq!(queue.status(&id).unwrap().state, State::Delivered);
 }
 
-#[test]
-fn two_500s_then_200_is_delivered_on_attempt_3_with_one_id() {
+fn two_500s_then_200_is_delivered_on_attempt_3_with_one_id(store: Store) {
     let server = planned_server(&[(
         "/flaky",
         vec![
@@ -226,7 +309,7 @@ fn two_500s_then_200_is_delivered_on_attempt_3_with_one_id() {
             Reply::text(200, "ok"),
         ],
     )]);
-    let queue = Queue::open(&directory("flaky")).unwrap();
+    let queue = place(store, "flaky").open().unwrap();
     let id = queue
         .enqueue(job("flaky-1", server.url("/flaky"), &[1, 1, 1]))
         .unwrap();
@@ -259,10 +342,9 @@ fn two_500s_then_200_is_delivered_on_attempt_3_with_one_id() {
     );
 }
 
-#[test]
-fn gone_410_fails_at_once() {
+fn gone_410_fails_at_once(store: Store) {
     let server = TestServer::with_handler(None, |_| Reply::text(410, "gone"));
-    let queue = Queue::open(&directory("gone")).unwrap();
+    let queue = place(store, "gone").open().unwrap();
     let id = queue
         .enqueue(job("", server.url("/gone"), &[1, 1, 1]))
         .unwrap();
@@ -280,8 +362,7 @@ fn gone_410_fails_at_once() {
 /// The Standard Webhooks rules beside 410: a redirect is an answer to
 /// retry, never followed (whatever AllowRedirects says), and so is any other
 /// 4xx; the schedule's pause applies.
-#[test]
-fn redirects_and_other_4xx_are_retried_and_never_followed() {
+fn redirects_and_other_4xx_are_retried_and_never_followed(store: Store) {
     let server = planned_server(&[
         (
             "/moved",
@@ -301,7 +382,7 @@ fn redirects_and_other_4xx_are_retried_and_never_followed() {
         ),
         ("/elsewhere", vec![Reply::new(200)]),
     ]);
-    let queue = Queue::open(&directory("redirects")).unwrap();
+    let queue = place(store, "redirects").open().unwrap();
     let mut moved = job("moved", server.url("/moved"), &[1, 1]);
     moved.transport.follow_redirects = true;
     queue.enqueue(moved).unwrap();
@@ -335,13 +416,12 @@ fn redirects_and_other_4xx_are_retried_and_never_followed() {
 /// A 2xx is a delivery once its status arrives: a body over
 /// MaxResponseSize, or one that trickles past the attempt's Timeout, is
 /// neither a failure nor a reason to send the message again.
-#[test]
-fn a_2xx_with_a_huge_or_stalled_body_is_delivered_once() {
+fn a_2xx_with_a_huge_or_stalled_body_is_delivered_once(store: Store) {
     let server = TestServer::with_handler(None, |r| match r.path() {
         "/huge" => Reply::new(200).with_body(vec![b'x'; 4 << 20]),
         _ => Reply::text(200, "accepted, details follow").with_body_delay(Duration::from_secs(8)),
     });
-    let queue = Queue::open(&directory("huge-body")).unwrap();
+    let queue = place(store, "huge-body").open().unwrap();
     let mut huge = job("huge", server.url("/huge"), &[1, 1]);
     huge.request.max_response_size = Some(1000);
     queue.enqueue(huge).unwrap();
@@ -376,11 +456,10 @@ fn a_2xx_with_a_huge_or_stalled_body_is_delivered_once() {
 
 /// Every attempt is signed afresh: its own `webhook-timestamp`, and a
 /// signature that verifies with it.
-#[test]
-fn each_attempt_is_signed_with_its_own_timestamp() {
+fn each_attempt_is_signed_with_its_own_timestamp(store: Store) {
     const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
     let server = planned_server(&[("/again", vec![Reply::new(503), Reply::new(200)])]);
-    let queue = Queue::open(&directory("resigned")).unwrap();
+    let queue = place(store, "resigned").open().unwrap();
     let mut job = job("", server.url("/again"), &[2]);
     job.signer = Some(Signer::new(SECRET).unwrap());
     let id = queue.enqueue(job).unwrap();
@@ -401,8 +480,7 @@ fn each_attempt_is_signed_with_its_own_timestamp() {
     assert!(stamps[1] > stamps[0], "{stamps:?}");
 }
 
-#[test]
-fn too_many_requests_is_retried_after_retry_after() {
+fn too_many_requests_is_retried_after_retry_after(store: Store) {
     let server = planned_server(&[(
         "/busy",
         vec![
@@ -410,7 +488,7 @@ fn too_many_requests_is_retried_after_retry_after() {
             Reply::new(200),
         ],
     )]);
-    let queue = Queue::open(&directory("retry-after")).unwrap();
+    let queue = place(store, "retry-after").open().unwrap();
     // The schedule alone would wait a minute: only Retry-After explains a
     // second attempt within the test.
     let id = queue.enqueue(job("", server.url("/busy"), &[60])).unwrap();
@@ -423,11 +501,10 @@ fn too_many_requests_is_retried_after_retry_after() {
     assert_eq!((status.state, status.attempts), (State::Delivered, 2));
 }
 
-#[test]
-fn an_exhausted_schedule_fails() {
+fn an_exhausted_schedule_fails(store: Store) {
     let server = TestServer::with_handler(None, |_| Reply::text(502, "bad gateway"));
     let stall = StallServer::start();
-    let queue = Queue::open(&directory("exhausted")).unwrap();
+    let queue = place(store, "exhausted").open().unwrap();
     let answered = queue.enqueue(job("", server.url("/x"), &[1])).unwrap();
     let refused = queue
         .enqueue(job(
@@ -468,10 +545,9 @@ fn an_exhausted_schedule_fails() {
     assert_eq!(queue.attempts(&timed_out).unwrap().len(), 2);
 }
 
-#[test]
-fn wait_idle_tells_pending_from_done() {
+fn wait_idle_tells_pending_from_done(store: Store) {
     let server = TestServer::with_handler(None, |_| Reply::new(503));
-    let queue = Queue::open(&directory("wait-idle")).unwrap();
+    let queue = place(store, "wait-idle").open().unwrap();
     assert!(queue.wait_idle(Duration::ZERO).unwrap(), "empty queue");
     let id = queue.enqueue(job("", server.url("/x"), &[60])).unwrap();
     assert!(eventually(Duration::from_secs(5), || {
@@ -489,14 +565,13 @@ fn wait_idle_tells_pending_from_done() {
     assert!(status.next_attempt.is_some());
 }
 
-#[test]
-fn counts_cover_every_state() {
+fn counts_cover_every_state(store: Store) {
     let server = planned_server(&[
         ("/ok", vec![Reply::new(200)]),
         ("/gone", vec![Reply::new(410)]),
         ("/down", vec![Reply::new(503)]),
     ]);
-    let queue = Queue::open(&directory("counts")).unwrap();
+    let queue = place(store, "counts").open().unwrap();
     for path in ["/ok", "/ok", "/gone", "/down"] {
         queue.enqueue(job("", server.url(path), &[60])).unwrap();
     }
@@ -514,14 +589,13 @@ fn counts_cover_every_state() {
     );
 }
 
-#[test]
-fn listeners_hear_each_final_outcome_once() {
+fn listeners_hear_each_final_outcome_once(store: Store) {
     let server = planned_server(&[
         ("/ok", vec![Reply::new(200)]),
         ("/gone", vec![Reply::new(410)]),
         ("/late", vec![Reply::new(500), Reply::new(201)]),
     ]);
-    let queue = Queue::open(&directory("listeners")).unwrap();
+    let queue = place(store, "listeners").open().unwrap();
     let heard: Arc<Mutex<Vec<MessageStatus>>> = Arc::default();
     let sink = Arc::clone(&heard);
     let subscription = queue.subscribe(Arc::new(move |s: &MessageStatus| {
@@ -571,16 +645,15 @@ fn listeners_hear_each_final_outcome_once() {
     assert_eq!(heard.lock().unwrap().len(), 5, "unsubscribed");
 }
 
-#[test]
-fn two_workers_sharing_a_directory_deliver_each_message_once() {
+fn two_workers_sharing_a_directory_deliver_each_message_once(store: Store) {
     let server = TestServer::with_handler(None, |_| {
         Reply::new(200).with_delay(Duration::from_millis(10))
     });
-    let dir = directory("two-workers");
+    let place = place(store, "two-workers");
     // `first` is this process's worker; `second` has its own connections,
     // owner name and threads, as another process sharing the folder would.
-    let first = Queue::open(&dir).unwrap();
-    let second = Queue::open_unshared(&dir).unwrap();
+    let first = place.open().unwrap();
+    let second = place.open_unshared().unwrap();
     assert_ne!(first.worker_name(), second.worker_name());
     let mut ids = Vec::new();
     for n in 0..50 {
@@ -619,12 +692,11 @@ fn two_workers_sharing_a_directory_deliver_each_message_once() {
     second.stop_worker();
 }
 
-#[test]
-fn a_dead_workers_leases_run_out_and_nothing_is_lost() {
+fn a_dead_workers_leases_run_out_and_nothing_is_lost(store: Store) {
     let server = TestServer::http();
-    let dir = directory("dead-worker");
+    let place = place(store, "dead-worker");
     // A process that enqueues five messages, claims them and dies.
-    let dead = Queue::open_unshared(&dir).unwrap();
+    let dead = place.open_unshared().unwrap();
     dead.stop_worker();
     let mut ids = Vec::new();
     for n in 0..5 {
@@ -640,7 +712,7 @@ fn a_dead_workers_leases_run_out_and_nothing_is_lost() {
     let claimed_at = Instant::now();
 
     // The next process starts: it must wait for the leases, then deliver.
-    let live = Queue::open(&dir).unwrap();
+    let live = place.open().unwrap();
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(server.request_count(), 0, "leases are respected");
     assert!(live.wait_idle(Duration::from_secs(10)).unwrap());
@@ -657,9 +729,8 @@ fn a_dead_workers_leases_run_out_and_nothing_is_lost() {
     }
 }
 
-#[test]
-fn mistakes_fail_the_enqueue_call() {
-    let queue = Queue::open(&directory("mistakes")).unwrap();
+fn mistakes_fail_the_enqueue_call(store: Store) {
+    let queue = place(store, "mistakes").open().unwrap();
     let mut bad_url = job("", "htp:/nowhere".into(), &[1]);
     assert!(matches!(
         queue.enqueue(bad_url.clone()),
@@ -797,13 +868,12 @@ fn killed_processes_lose_nothing() {
     );
 }
 
-#[test]
-fn the_audit_log_gets_a_line_per_attempt_and_no_secret() {
+fn the_audit_log_gets_a_line_per_attempt_and_no_secret(store: Store) {
     const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
     let server = planned_server(&[("/audited", vec![Reply::new(500), Reply::new(200)])]);
-    let dir = directory("audit");
-    let log_file = dir.join("logs").join("audit.log");
-    let queue = Queue::open(&dir).unwrap();
+    let place = place(store, "audit");
+    let log_file = place.dir.join("logs").join("audit.log");
+    let queue = place.open().unwrap();
     let url = server
         .url("/audited?token=query-secret")
         .replace("http://", "http://alice:url-password@");

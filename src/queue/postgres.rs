@@ -487,12 +487,16 @@ fn claim_in(
 fn finish(tx: &mut Transaction<'_>, o: &Outcome<'_>) -> Result<Finished, postgres::Error> {
     let status = i32::from(o.attempt.map_or(0, |a| a.status));
     if let Some(a) = o.attempt {
+        // The attempt happened (the receiver may have seen it): recorded
+        // whatever the claim's fate, in one round trip.
         tx.execute(
-            "INSERT INTO webhook1c.attempts
-                 (message_id, number, started_at, duration_ms, status, error, response, worker)
-             VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM webhook1c.attempts
-                          WHERE message_id = $1),
-                     $2, $3, $4, $5, $6, $7)",
+            "WITH recorded AS (
+                 INSERT INTO webhook1c.attempts
+                     (message_id, number, started_at, duration_ms, status, error, response, worker)
+                 VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM webhook1c.attempts
+                              WHERE message_id = $1),
+                         $2, $3, $4, $5, $6, $7))
+             UPDATE webhook1c.messages SET attempts = attempts + 1 WHERE id = $1",
             &[
                 &o.id,
                 &a.started_at,
@@ -503,53 +507,51 @@ fn finish(tx: &mut Transaction<'_>, o: &Outcome<'_>) -> Result<Finished, postgre
                 &a.worker,
             ],
         )?;
-        tx.execute(
-            "UPDATE webhook1c.messages SET attempts = attempts + 1 WHERE id = $1",
-            &[&o.id],
-        )?;
     }
-    let changed = match o.verdict {
-        Verdict::Delivered => tx.execute(
-            "UPDATE webhook1c.messages
-             SET state = 'delivered', next_attempt_at = NULL, finished_at = webhook1c.now_ms(),
-                 last_status = $2, last_error = $3, lease_owner = NULL, lease_until = NULL,
-                 job = '', body = NULL
-             WHERE id = $1 AND state = 'pending'",
+    let returning = format!("RETURNING {STATUS_COLUMNS}, keep_ms");
+    let row = match o.verdict {
+        Verdict::Delivered => tx.query_opt(
+            &format!(
+                "UPDATE webhook1c.messages
+                 SET state = 'delivered', next_attempt_at = NULL, finished_at = webhook1c.now_ms(),
+                     last_status = $2, last_error = $3, lease_owner = NULL, lease_until = NULL,
+                     job = '', body = NULL
+                 WHERE id = $1 AND state = 'pending' {returning}"
+            ),
             &[&o.id, &status, &o.last_error],
         )?,
-        Verdict::Retry(pause) => tx.execute(
-            "UPDATE webhook1c.messages
-             SET next_attempt_at = webhook1c.now_ms() + $2, last_status = $3, last_error = $4,
-                 lease_owner = NULL, lease_until = NULL
-             WHERE id = $1 AND state = 'pending' AND lease_token = $5",
+        Verdict::Retry(pause) => tx.query_opt(
+            &format!(
+                "UPDATE webhook1c.messages
+                 SET next_attempt_at = webhook1c.now_ms() + $2, last_status = $3, last_error = $4,
+                     lease_owner = NULL, lease_until = NULL
+                 WHERE id = $1 AND state = 'pending' AND lease_token = $5 {returning}"
+            ),
             &[&o.id, &millis(pause), &status, &o.last_error, &o.token],
         )?,
-        Verdict::Failed => tx.execute(
-            "UPDATE webhook1c.messages
-             SET state = 'failed', next_attempt_at = NULL, finished_at = webhook1c.now_ms(),
-                 last_status = $2, last_error = $3, lease_owner = NULL, lease_until = NULL
-             WHERE id = $1 AND state = 'pending' AND lease_token = $4",
+        Verdict::Failed => tx.query_opt(
+            &format!(
+                "UPDATE webhook1c.messages
+                 SET state = 'failed', next_attempt_at = NULL, finished_at = webhook1c.now_ms(),
+                     last_status = $2, last_error = $3, lease_owner = NULL, lease_until = NULL
+                 WHERE id = $1 AND state = 'pending' AND lease_token = $4 {returning}"
+            ),
             &[&o.id, &status, &o.last_error, &o.token],
         )?,
-    } == 1;
+    };
+    let changed = row.is_some();
     let mut finished = Finished {
         changed,
         final_status: None,
         erased: changed && o.verdict == Verdict::Delivered,
     };
-    if changed && !matches!(o.verdict, Verdict::Retry(_)) {
-        finished.final_status = tx
-            .query_opt(
-                &format!("SELECT {STATUS_COLUMNS} FROM webhook1c.messages WHERE id = $1"),
-                &[&o.id],
-            )?
-            .as_ref()
-            .map(status_row);
-        let gone = tx.execute(
-            "DELETE FROM webhook1c.messages WHERE id = $1 AND keep_ms <= 0",
-            &[&o.id],
-        )?;
-        finished.erased |= gone == 1;
+    if let Some(row) = row.filter(|_| !matches!(o.verdict, Verdict::Retry(_))) {
+        finished.final_status = Some(status_row(&row));
+        // A retention of zero: the final message goes at once.
+        if row.get::<_, i64>(6) <= 0 {
+            tx.execute("DELETE FROM webhook1c.messages WHERE id = $1", &[&o.id])?;
+            finished.erased = true;
+        }
     }
     Ok(finished)
 }

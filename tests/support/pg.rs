@@ -119,15 +119,25 @@ fn as_owner(program: &Path) -> Command {
 /// The cluster of this test process, started on first use.
 pub fn cluster() -> &'static Cluster {
     static CLUSTER: OnceLock<Cluster> = OnceLock::new();
-    CLUSTER.get_or_init(start)
+    CLUSTER.get_or_init(start_shared)
 }
 
 /// A cluster of its own, for a test that restarts or stops it.
 pub fn own_cluster() -> Cluster {
-    start()
+    start(false)
 }
 
-fn start() -> Cluster {
+/// A cluster of its own that syncs every commit to disk as a production
+/// server does (the test clusters skip fsync), for benchmarks.
+pub fn durable_cluster() -> Cluster {
+    start(true)
+}
+
+fn start_shared() -> Cluster {
+    start(false)
+}
+
+fn start(durable: bool) -> Cluster {
     static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let bin = bin_dir();
     let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -191,8 +201,9 @@ fn start() -> Cluster {
         bin,
     };
     let options = format!(
-        "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={dir} -c fsync=off \
-         -c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}",
+        "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={dir} -c fsync={fsync} \
+         -c max_connections=500 -c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}",
+        fsync = if durable { "on" } else { "off" },
         dir = dir.display(),
         cert = cert.display(),
         key = key.display(),
