@@ -285,3 +285,47 @@ fn a_read_only_database_is_a_clear_error() {
     assert!(!err.contains(pg::PASSWORD), "{err}");
     assert_eq!(fresh.status("before").unwrap().state, State::Pending);
 }
+
+/// QueueRetention on PostgreSQL: a retention of zero deletes a final
+/// message with its attempts at once; a short one hides it when it passes,
+/// and the next worker's purge deletes the row.
+#[test]
+fn retention_removes_final_messages_from_the_database() {
+    let cluster = pg::cluster();
+    let url = cluster.database("retention");
+    let server = TestServer::with_handler(None, |_| Reply::new(200));
+    let queue = Queue::open_database_unshared(&url, None).unwrap();
+    let mut gone = job("gone-at-once", server.url("/hook"));
+    gone.retention = Duration::ZERO;
+    let mut brief = job("kept-briefly", server.url("/hook"));
+    brief.retention = Duration::from_millis(800);
+    queue.enqueue(gone).unwrap();
+    queue.enqueue(brief).unwrap();
+    assert!(queue.wait_idle(Duration::from_secs(20)).unwrap());
+    assert_eq!(queue.status("gone-at-once").unwrap().state, State::Unknown);
+    assert_eq!(
+        queue.status("kept-briefly").unwrap().state,
+        State::Delivered
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(queue.status("kept-briefly").unwrap().state, State::Unknown);
+    queue.stop_worker();
+    // A new worker purges at its start.
+    let next = Queue::open_database_unshared(&url, None).unwrap();
+    let mut admin = cluster.admin("retention");
+    let rows = |admin: &mut postgres::Client| -> i64 {
+        admin
+            .query_one(
+                "SELECT (SELECT COUNT(*) FROM webhook1c.messages) + (SELECT COUNT(*) FROM webhook1c.attempts)",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while rows(&mut admin) > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(rows(&mut admin), 0, "no row or attempt is left");
+    next.stop_worker();
+}
