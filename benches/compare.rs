@@ -767,8 +767,8 @@ fn queue(s: &Settings, report: &mut Report) {
 
 /// 4b. The same queue in PostgreSQL (QueueDatabase) on a local cluster that
 ///     syncs every commit (fsync on, synchronous_commit on): Enqueue from one
-///     and eight callers, and delivery by two workers with connections of
-///     their own, as two processes (two servers) would.
+///     and eight callers, and delivery by two processes (two servers), each
+///     with its worker, from their start to the last message.
 fn queue_postgres(s: &Settings, report: &mut Report) {
     println!("\n== the durable queue in PostgreSQL (QueueDatabase; fsync on)");
     let cluster = support::pg::durable_cluster();
@@ -787,16 +787,23 @@ fn queue_postgres(s: &Settings, report: &mut Report) {
         let total = count * 3;
         let before = server.request_count();
         let start = Instant::now();
-        let first = Queue::open_database_unshared(&database, None).expect("open queue");
-        let second = Queue::open_database_unshared(&database, None).expect("open queue");
-        assert!(
-            first.wait_idle(Duration::from_secs(300)).expect("wait"),
-            "delivery did not finish"
-        );
+        // Two processes, each with its own worker and connections, as two
+        // servers of a cluster.
+        let me = std::env::current_exe().expect("the bench binary");
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                Command::new(&me)
+                    .args(["--pg-worker", &database])
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .expect("start a delivering process")
+            })
+            .collect();
+        for mut worker in workers {
+            assert!(worker.wait().expect("wait").success(), "a worker failed");
+        }
         let elapsed = start.elapsed();
-        first.stop_worker();
-        second.stop_worker();
-        let counts = first.counts().expect("counts");
+        let counts = filler.counts().expect("counts");
         assert_eq!(counts.delivered as usize, total, "every message delivered");
         assert!(
             server.request_count() - before >= total,
@@ -825,7 +832,7 @@ fn queue_postgres(s: &Settings, report: &mut Report) {
     );
     report.add(
         "queue-pg",
-        "PostgreSQL: delivery to a local receiver, 2 workers × 8 threads",
+        "PostgreSQL: delivery to a local receiver, 2 processes × 8 threads",
         median(delivery),
         "msg/s",
         format!(
@@ -955,6 +962,15 @@ fn main() {
                 let json_file = PathBuf::from(args.next().expect("JSON_FILE"));
                 let count = args.next().and_then(|n| n.parse().ok()).expect("COUNT");
                 return client_client(&url, &json_file, count);
+            }
+            // One delivering process on a QueueDatabase: until nothing is
+            // pending.
+            "--pg-worker" => {
+                let url = args.next().expect("QueueDatabase URL");
+                let queue = Queue::open_database(&url).expect("open the queue");
+                assert!(queue.wait_idle(Duration::from_secs(300)).expect("wait"));
+                println!("result mode=pg-worker done");
+                return;
             }
             "--core-client" => {
                 let url = args.next().expect("URL");

@@ -890,6 +890,14 @@ call WaitForDelivery 30",
     );
     assert_eq!(first.step(2).string(), "doc-pg-1");
     assert_eq!(first.step(3).ok(), "bool true");
+    assert!(
+        first
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("* event \"Webhook1C\" \"Delivered\"") && l.contains("doc-pg-1")),
+        "ExternalEvent on the outcome: {}",
+        first.stdout
+    );
     let second = host::run(
         "ru",
         &format!(
