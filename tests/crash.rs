@@ -27,22 +27,30 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// The settings of every crash-test host: where the queue is (a
+/// `QueueDirectory` or `QueueDatabase` line), a short schedule and Timeout.
+fn settings(place: &str) -> String {
+    format!(
+        "{place}\nset RetrySchedule {}\nset Timeout 2\n",
+        q("1,1,1,1,1,1,1,1,1,1")
+    )
+}
+
+fn in_directory(queue: &Path) -> String {
+    settings(&format!("set QueueDirectory {}", q(&host::path(queue))))
+}
+
 /// Enqueues messages `range` (idempotently, by id) and waits for delivery;
 /// with `copy`, through two copies of the library in turn (the host's own
-/// and `copy`), each with the same settings.
+/// and `copy`), each with the same `settings`.
 fn script(
-    queue: &Path,
+    settings: &str,
     url: &str,
     range: std::ops::Range<usize>,
     wait: u32,
     copy: Option<&Path>,
 ) -> String {
-    let settings = format!(
-        "set QueueDirectory {}\nset RetrySchedule {}\nset Timeout 2\n",
-        q(&host::path(queue)),
-        q("1,1,1,1,1,1,1,1,1,1")
-    );
-    let mut script = settings.clone();
+    let mut script = settings.to_string();
     if let Some(copy) = copy {
         script += &format!("copy {}\n{settings}", q(&host::path(copy)));
     }
@@ -68,12 +76,32 @@ fn script(
 /// Seconds-resolution pseudo-random numbers; the assertions hold for any.
 struct Jitter(u64);
 impl Jitter {
+    /// Seeded from the clock; the seed is printed with the figures.
+    fn seeded() -> Jitter {
+        Jitter(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1,
+        )
+    }
+
     fn next_ms(&mut self, low: u64, high: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         low + self.0 % (high - low)
     }
+}
+
+/// How many Enqueue calls a host has answered so far (its output file).
+fn enqueued_so_far(output: &Path) -> usize {
+    std::fs::read_to_string(output)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("= string \"m-"))
+        .count()
 }
 
 /// Every request's webhook-id and the id inside its body.
@@ -96,15 +124,11 @@ fn killed_hosts_lose_nothing_and_restarted_hosts_finish() {
     let dir = scratch("kills");
     let queue = dir.join("queue");
     let url = server.url("/hook");
-    let full = script(&queue, &url, 0..MESSAGES, 120, None);
+    let full = script(&in_directory(&queue), &url, 0..MESSAGES, 120, None);
     let copy = host::library_copy("crash");
-    let two_copies = script(&queue, &url, 0..MESSAGES, 120, Some(&copy));
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    let mut jitter = Jitter(seed);
+    let two_copies = script(&in_directory(&queue), &url, 0..MESSAGES, 120, Some(&copy));
+    let mut jitter = Jitter::seeded();
+    let seed = jitter.0;
     let mut kills = Vec::new();
     let started = Instant::now();
     for k in 0..KILLS {
@@ -121,11 +145,7 @@ fn killed_hosts_lose_nothing_and_restarted_hosts_finish() {
             }
         }
         std::thread::sleep(Duration::from_millis(jitter.next_ms(100, 900)));
-        let enqueued = std::fs::read_to_string(&output)
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| l.starts_with("= string \"m-"))
-            .count();
+        let enqueued = enqueued_so_far(&output);
         let received = server.request_count();
         child.kill().expect("SIGKILL");
         let _ = child.wait();
@@ -193,8 +213,8 @@ fn two_hosts_sharing_a_queue_directory_deliver_each_message_once() {
     let queue = dir.join("queue");
     let url = server.url("/hook");
     // Each host enqueues half and waits for the whole directory.
-    let a = script(&queue, &url, 0..SHARED / 2, 60, None);
-    let b = script(&queue, &url, SHARED / 2..SHARED, 60, None);
+    let a = script(&in_directory(&queue), &url, 0..SHARED / 2, 60, None);
+    let b = script(&in_directory(&queue), &url, SHARED / 2..SHARED, 60, None);
     let first = std::thread::spawn(move || host::run("en", &a));
     let second = host::run("en", &b);
     let first = first.join().unwrap();
@@ -231,47 +251,21 @@ fn killed_hosts_on_a_shared_database_lose_nothing() {
     let dir = scratch("kills-pg");
     let database = support::pg::cluster().database("crash");
     let url = server.url("/hook");
-    let settings = format!(
-        "set QueueDatabase {}\nset RetrySchedule {}\nset Timeout 2\n",
-        q(&database),
-        q("1,1,1,1,1,1,1,1,1,1")
-    );
-    let script = |range: std::ops::Range<usize>, wait: u32| {
-        let mut script = settings.clone();
-        for i in range {
-            script += &format!(
-                "call Enqueue {} {} {} {}\n",
-                q(&url),
-                q(&format!("{{\"n\":{i},\"id\":\"m-{i:04}\"}}")),
-                q(""),
-                q(&format!("m-{i:04}"))
-            );
-        }
-        script + &format!("call WaitForDelivery {wait}\ncall QueueStatus\n")
-    };
+    let settings = settings(&format!("set QueueDatabase {}", q(&database)));
+    let script = |range, wait| script(&settings, &url, range, wait, None);
     let half = MESSAGES / 2;
     let started = Instant::now();
     let (out_b, out_c) = (dir.join("b.txt"), dir.join("c.txt"));
     let mut b = host::spawn(&["--lang", "en"], &script(0..half, 120), &out_b);
     let mut c = host::spawn(&["--lang", "en"], &script(half..MESSAGES, 120), &out_c);
     let everything = script(0..MESSAGES, 120);
-    let mut jitter = Jitter(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64
-            | 1,
-    );
+    let mut jitter = Jitter::seeded();
     let mut kills = Vec::new();
     for k in 0..KILLS {
         let output = dir.join(format!("a-{k}.txt"));
         let mut a = host::spawn(&["--lang", "en"], &everything, &output);
         std::thread::sleep(Duration::from_millis(jitter.next_ms(200, 1200)));
-        let enqueued = std::fs::read_to_string(&output)
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| l.starts_with("= string \"m-"))
-            .count();
+        let enqueued = enqueued_so_far(&output);
         a.kill().expect("SIGKILL");
         let _ = a.wait();
         kills.push((enqueued, server.request_count()));

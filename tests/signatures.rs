@@ -111,27 +111,36 @@ call Request {put} {url} {unicode}",
     assert!(!verifies(&[secret], &[tampered]), "a forged body verified");
 }
 
-/// Runs the reference verifiers on `requests` with `secrets`: true when
-/// every request verifies with each secret alone.
-fn verifies(secrets: &[&str], requests: &[serde_json::Value]) -> bool {
+/// Runs `tests/py/<script>` on `input` (written to a temporary JSON file of
+/// its own, so tests running at once never read each other's).
+fn run_python(script: &str, input: &serde_json::Value) -> std::process::Output {
     static RUN: AtomicUsize = AtomicUsize::new(0);
-    let input = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "signatures-{}-{}.json",
+    let file = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "{script}-{}-{}.json",
         std::process::id(),
         RUN.fetch_add(1, Ordering::Relaxed)
     ));
-    std::fs::write(
-        &input,
-        serde_json::json!({ "secrets": secrets, "requests": requests }).to_string(),
-    )
-    .unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/verify_signatures.py");
+    std::fs::write(&file, input.to_string()).unwrap();
     let output = Command::new(python())
-        .arg(&script)
-        .arg(&input)
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/py")
+                .join(script),
+        )
+        .arg(&file)
         .output()
         .expect("run python");
-    let _ = std::fs::remove_file(&input);
+    let _ = std::fs::remove_file(&file);
+    output
+}
+
+/// Runs the reference verifiers on `requests` with `secrets`: true when
+/// every request verifies with each secret alone.
+fn verifies(secrets: &[&str], requests: &[serde_json::Value]) -> bool {
+    let output = run_python(
+        "verify_signatures.py",
+        &serde_json::json!({ "secrets": secrets, "requests": requests }),
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success() || stdout.contains("failed verification"),
@@ -199,28 +208,14 @@ call WaitForDelivery 20",
 /// Signatures the reference libraries make for `messages` (id, timestamp,
 /// body) under `secret`: (standardwebhooks, svix) for each.
 fn reference_signatures(secret: &str, messages: &[(&str, u64, &str)]) -> Vec<(String, String)> {
-    static RUN: AtomicUsize = AtomicUsize::new(0);
-    let input = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "to-sign-{}-{}.json",
-        std::process::id(),
-        RUN.fetch_add(1, Ordering::Relaxed)
-    ));
     let messages: Vec<_> = messages
         .iter()
         .map(|(id, timestamp, body)| serde_json::json!({"id": id, "timestamp": timestamp, "body": body}))
         .collect();
-    std::fs::write(
-        &input,
-        serde_json::json!({ "secret": secret, "messages": messages }).to_string(),
-    )
-    .unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/sign_webhooks.py");
-    let output = Command::new(python())
-        .arg(&script)
-        .arg(&input)
-        .output()
-        .expect("run python");
-    let _ = std::fs::remove_file(&input);
+    let output = run_python(
+        "sign_webhooks.py",
+        &serde_json::json!({ "secret": secret, "messages": messages }),
+    );
     assert!(
         output.status.success(),
         "{}",

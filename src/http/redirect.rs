@@ -20,7 +20,7 @@ use reqwest::{Method, Url};
 use super::headers::stays_with_origin;
 use super::Error;
 
-/// One request on the wire: the first one, or a hop of its redirects.
+/// A request that a redirect made: owned, unlike the first one.
 #[derive(Clone, Debug)]
 pub(crate) struct Hop {
     pub method: Method,
@@ -29,32 +29,53 @@ pub(crate) struct Hop {
     pub body: Option<Bytes>,
 }
 
+impl Hop {
+    pub fn at(&self) -> At<'_> {
+        At {
+            method: &self.method,
+            url: &self.url,
+            headers: &self.headers,
+            body: self.body.as_ref(),
+        }
+    }
+}
+
+/// One request on the wire, borrowed: the first one (from the prepared
+/// request, so a call without redirects copies nothing) or a [`Hop`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct At<'a> {
+    pub method: &'a Method,
+    pub url: &'a Url,
+    pub headers: &'a HeaderMap,
+    pub body: Option<&'a Bytes>,
+}
+
 /// What to do with an answer to `hop`: `Ok(None)` when it is the answer to
 /// return, `Ok(Some(next))` when `next` is to be sent, and an error when the
 /// redirect must not be followed.
-pub(crate) fn next(hop: &Hop, status: u16, answer: &HeaderMap) -> Result<Option<Hop>, Error> {
+pub(crate) fn next(hop: At<'_>, status: u16, answer: &HeaderMap) -> Result<Option<Hop>, Error> {
     if !matches!(status, 301 | 302 | 303 | 307 | 308) {
         return Ok(None);
     }
-    let Some(url) = answer.get(LOCATION).and_then(|l| target(&hop.url, l)) else {
+    let Some(url) = answer.get(LOCATION).and_then(|l| target(hop.url, l)) else {
         return Ok(None);
     };
     if hop.url.scheme() == "https" && url.scheme() == "http" {
         return Err(Error::InsecureRedirect {
-            url: super::redact_url(&hop.url),
+            url: super::redact_url(hop.url),
             to: super::redact_url(&url),
         });
     }
     let becomes_get = match status {
-        303 => hop.method != Method::HEAD,
-        301 | 302 => hop.method == Method::POST,
+        303 => *hop.method != Method::HEAD,
+        301 | 302 => *hop.method == Method::POST,
         _ => false,
     };
     let mut next = Hop {
         method: hop.method.clone(),
         url,
         headers: hop.headers.clone(),
-        body: hop.body.clone(),
+        body: hop.body.cloned(),
     };
     if becomes_get {
         next.method = Method::GET;
@@ -122,7 +143,7 @@ mod tests {
     #[test]
     fn same_origin_keeps_everything_and_other_origins_only_plain_headers() {
         let first = hop(Method::POST, "http://127.0.0.1:1/a?token=t");
-        let same = next(&first, 307, &to("/b")).unwrap().unwrap();
+        let same = next(first.at(), 307, &to("/b")).unwrap().unwrap();
         assert_eq!(same.url.as_str(), "http://127.0.0.1:1/b");
         assert_eq!(same.headers, first.headers);
         assert_eq!((same.method, same.body), (Method::POST, first.body.clone()));
@@ -132,7 +153,7 @@ mod tests {
             "http://127.0.0.1:2/b",
             "https://127.0.0.1:1/b",
         ] {
-            let moved = next(&first, 308, &to(other)).unwrap().unwrap();
+            let moved = next(first.at(), 308, &to(other)).unwrap().unwrap();
             assert_eq!(names(&moved), ["content-type", "x-plain"], "{other}");
             assert_eq!(moved.body, first.body);
         }
@@ -148,23 +169,23 @@ mod tests {
             (307, Method::POST),
             (308, Method::POST),
         ] {
-            let n = next(&post, status, &to("/b")).unwrap().unwrap();
+            let n = next(post.at(), status, &to("/b")).unwrap().unwrap();
             assert_eq!(n.method, method, "{status}");
             assert_eq!(n.body.is_none(), method == Method::GET);
             assert_eq!(n.headers.contains_key(CONTENT_TYPE), method != Method::GET);
         }
         let put = hop(Method::PUT, "http://h/a");
         assert_eq!(
-            next(&put, 302, &to("/b")).unwrap().unwrap().method,
+            next(put.at(), 302, &to("/b")).unwrap().unwrap().method,
             Method::PUT
         );
         assert_eq!(
-            next(&put, 303, &to("/b")).unwrap().unwrap().method,
+            next(put.at(), 303, &to("/b")).unwrap().unwrap().method,
             Method::GET
         );
         let head = hop(Method::HEAD, "http://h/a");
         assert_eq!(
-            next(&head, 303, &to("/b")).unwrap().unwrap().method,
+            next(head.at(), 303, &to("/b")).unwrap().unwrap().method,
             Method::HEAD
         );
     }
@@ -172,17 +193,19 @@ mod tests {
     #[test]
     fn other_answers_and_unusable_locations_are_returned() {
         let first = hop(Method::GET, "http://h/a");
-        assert!(next(&first, 300, &to("/b")).unwrap().is_none());
-        assert!(next(&first, 304, &to("/b")).unwrap().is_none());
-        assert!(next(&first, 302, &HeaderMap::new()).unwrap().is_none());
-        assert!(next(&first, 302, &to("ftp://h/b")).unwrap().is_none());
-        assert!(next(&first, 302, &to("http://[::1/")).unwrap().is_none());
+        assert!(next(first.at(), 300, &to("/b")).unwrap().is_none());
+        assert!(next(first.at(), 304, &to("/b")).unwrap().is_none());
+        assert!(next(first.at(), 302, &HeaderMap::new()).unwrap().is_none());
+        assert!(next(first.at(), 302, &to("ftp://h/b")).unwrap().is_none());
+        assert!(next(first.at(), 302, &to("http://[::1/"))
+            .unwrap()
+            .is_none());
     }
 
     #[test]
     fn https_to_http_is_refused_with_both_urls_redacted() {
         let first = hop(Method::POST, "https://h/services/T/B/SECRET");
-        let err = next(&first, 302, &to("http://other/x?token=t")).unwrap_err();
+        let err = next(first.at(), 302, &to("http://other/x?token=t")).unwrap_err();
         match err {
             Error::InsecureRedirect { url, to } => {
                 assert_eq!(url, "https://h/services/***");
@@ -191,6 +214,6 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let first = hop(Method::POST, "http://h/a");
-        assert!(next(&first, 302, &to("https://h/b")).unwrap().is_some());
+        assert!(next(first.at(), 302, &to("https://h/b")).unwrap().is_some());
     }
 }

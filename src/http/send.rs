@@ -1,10 +1,11 @@
 //! One HTTP exchange: a prepared request through the pooled client, and its
 //! answer read within the size limit.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use super::classify::classify;
-use super::redirect::{self, Hop};
+use super::redirect::{self, At, Hop};
 use super::{pool, Error, Prepared, Response, Transport, MAX_REDIRECTS};
 
 /// How much of the answer's body an exchange reads.
@@ -35,28 +36,30 @@ async fn exchange(
     read: Read,
 ) -> Result<Response, Error> {
     let (method, url, headers, body) = request.parts();
-    let mut hop = Hop {
-        method,
-        url: url.clone(),
-        headers: headers.clone(),
-        body: body.cloned(),
+    let first = At {
+        method: &method,
+        url,
+        headers,
+        body,
     };
+    // Set once a redirect is followed.
+    let mut hop: Option<Hop> = None;
     // Timeout limits the whole exchange, redirects included.
     let deadline = request.timeout().map(|t| Instant::now() + t);
     let mut followed = 0;
     let (response, shown) = loop {
-        let shown = if followed == 0 {
-            request.shown_url().to_string()
-        } else {
-            super::redact_url(&hop.url)
+        let at = hop.as_ref().map_or(first, Hop::at);
+        let shown = match &hop {
+            None => Cow::Borrowed(request.shown_url()),
+            Some(hop) => Cow::Owned(super::redact_url(&hop.url)),
         };
         let mut builder = client
-            .request(hop.method.clone(), hop.url.clone())
-            .headers(hop.headers.clone());
+            .request(at.method.clone(), at.url.clone())
+            .headers(at.headers.clone());
         if let Some(deadline) = deadline {
             builder = builder.timeout(deadline.saturating_duration_since(Instant::now()));
         }
-        if let Some(body) = &hop.body {
+        if let Some(body) = at.body {
             builder = builder.body(body.clone());
         }
         let response = builder
@@ -66,7 +69,7 @@ async fn exchange(
         if !transport.follow_redirects {
             break (response, shown);
         }
-        match redirect::next(&hop, response.status().as_u16(), response.headers())? {
+        match redirect::next(at, response.status().as_u16(), response.headers())? {
             None => break (response, shown),
             Some(_) if followed == MAX_REDIRECTS => {
                 return Err(Error::TooManyRedirects {
@@ -75,7 +78,7 @@ async fn exchange(
             }
             Some(next) => {
                 followed += 1;
-                hop = next;
+                hop = Some(next);
             }
         }
     };
