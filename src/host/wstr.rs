@@ -5,75 +5,88 @@
 /// Decodes UTF-16, or returns the index (in code units) of the first lone
 /// surrogate.
 ///
-/// Text that is all ASCII (most JSON, URLs and member names 1C passes) is
-/// narrowed in two vectorised passes. Anything else goes in one pass into
-/// a buffer of the exact UTF-8 length: runs of ASCII (JSON with Cyrillic
-/// values in between) are copied as bytes, the rest is encoded a character
-/// at a time.
+/// Text that is all ASCII (most URLs and member names 1C passes) is narrowed
+/// in one vectorised pass. Anything else (JSON with Cyrillic values between
+/// ASCII runs) goes in one pass into a buffer of the exact UTF-8 length,
+/// counted first by a vectorised pass: ASCII runs are narrowed in blocks,
+/// the rest is encoded a character at a time.
 pub fn decode(units: &[u16]) -> Result<String, usize> {
-    // An OR over every unit, without an early exit, is one vector loop.
-    if units.iter().fold(0, |acc, &u| acc | u) < 0x80 {
-        let ascii: Vec<u8> = units.iter().map(|&u| u as u8).collect();
-        // ASCII is UTF-8; the check is one fast pass and keeps this safe.
-        return Ok(String::from_utf8(ascii)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()));
+    let len = utf8_len(units);
+    let mut out = Vec::with_capacity(len);
+    if len == units.len() {
+        // Only ASCII adds nothing to the length.
+        out.extend(units.iter().map(|&u| u as u8));
+        return Ok(into_string(out));
     }
-    let mut out = Vec::with_capacity(utf8_len(units));
     let mut i = 0;
-    while let Some(&unit) = units.get(i) {
-        if unit < 0x80 {
-            // Sixteen units at a time while all are ASCII (the test and the
-            // narrowing vectorise), then one at a time.
-            let mut rest = &units[i..];
-            while let Some((chunk, tail)) = rest.split_first_chunk::<16>() {
-                if chunk.iter().fold(0, |acc, &u| acc | u) >= 0x80 {
-                    break;
-                }
-                out.extend(chunk.iter().map(|&u| u as u8));
-                rest = tail;
+    while i < units.len() {
+        let run = ascii_run(&units[i..]);
+        out.extend(units[i..i + run].iter().map(|&u| u as u8));
+        i += run;
+        while let Some(&unit) = units.get(i) {
+            if unit < 0x80 {
+                break;
             }
-            let ascii = rest.iter().take_while(|&&u| u < 0x80).count();
-            out.extend(rest[..ascii].iter().map(|&u| u as u8));
-            i = units.len() - rest.len() + ascii;
-            continue;
+            if unit <= 0x7FF {
+                // Two bytes: Cyrillic, most of the rest of 1C's text.
+                out.extend_from_slice(&[0xC0 | (unit >> 6) as u8, 0x80 | (unit & 0x3F) as u8]);
+                i += 1;
+                continue;
+            }
+            let (code, width) = match unit {
+                0xD800..=0xDBFF => match units.get(i + 1) {
+                    Some(&low @ 0xDC00..=0xDFFF) => (
+                        0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00),
+                        2,
+                    ),
+                    _ => return Err(i),
+                },
+                0xDC00..=0xDFFF => return Err(i),
+                _ => (u32::from(unit), 1),
+            };
+            let c = char::from_u32(code).ok_or(i)?;
+            out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+            i += width;
         }
-        if unit <= 0x7FF {
-            // Two bytes: Cyrillic, most of the rest of 1C's text.
-            out.extend_from_slice(&[0xC0 | (unit >> 6) as u8, 0x80 | (unit & 0x3F) as u8]);
-            i += 1;
-            continue;
-        }
-        let (code, width) = match unit {
-            0xD800..=0xDBFF => match units.get(i + 1) {
-                Some(&low @ 0xDC00..=0xDFFF) => (
-                    0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00),
-                    2,
-                ),
-                _ => return Err(i),
-            },
-            0xDC00..=0xDFFF => return Err(i),
-            _ => (u32::from(unit), 1),
-        };
-        let c = char::from_u32(code).ok_or(i)?;
-        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
-        i += width;
     }
-    // Valid by construction (every unit above went through the match); the
-    // check is one fast pass that keeps this free of `unsafe`. Were it ever
-    // to fail, the bytes are still the host's text: replace, never drop.
-    Ok(String::from_utf8(out)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    Ok(into_string(out))
+}
+
+/// Valid by construction (every unit went through `decode`'s match); the
+/// check is one fast pass that keeps this free of `unsafe`. Were it ever to
+/// fail, the bytes are still the host's text: replace, never drop.
+fn into_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// How many units at the start of `units` are ASCII: blocks of eight are
+/// tested at once (one vector OR), the tail one at a time.
+fn ascii_run(units: &[u16]) -> usize {
+    let mut n = 0;
+    for block in units.chunks_exact(8) {
+        if block.iter().fold(0, |acc, &u| acc | u) >= 0x80 {
+            break;
+        }
+        n += 8;
+    }
+    n + units[n..].iter().take_while(|&&u| u < 0x80).count()
 }
 
 /// The UTF-8 length of well-formed UTF-16 (a surrogate pair's 4 bytes count
-/// 2 per unit), so the string is allocated once.
+/// 2 per unit), so the string is allocated once. Each unit adds one byte
+/// from U+0080 and another from U+0800 unless it is a surrogate; the extra
+/// bytes are summed in 16-bit lanes over blocks small enough not to
+/// overflow them, which vectorises.
 fn utf8_len(units: &[u16]) -> usize {
+    const BLOCK: usize = u16::MAX as usize / 2;
     units
-        .iter()
-        .map(|&u| match u {
-            0..=0x7F => 1,
-            0x80..=0x7FF | 0xD800..=0xDFFF => 2,
-            _ => 3,
+        .chunks(BLOCK)
+        .map(|block| {
+            let mut extra: u16 = 0;
+            for &u in block {
+                extra += u16::from(u >= 0x80) + u16::from(u >= 0x800 && (u & 0xF800) != 0xD800);
+            }
+            block.len() + usize::from(extra)
         })
         .sum()
 }
@@ -86,6 +99,10 @@ pub fn encode(text: &str) -> Vec<u16> {
 /// The form names are compared in: 1C identifiers are case-insensitive,
 /// Cyrillic included.
 pub fn fold(name: &str) -> String {
+    if name.is_ascii() {
+        // Member names from 1C's English side: no per-character tables.
+        return name.to_ascii_lowercase();
+    }
     name.chars().flat_map(char::to_lowercase).collect()
 }
 
@@ -105,6 +122,12 @@ mod tests {
         assert_eq!(decode(&[0x41, 0x42, 0xDC00]), Err(2));
         let emoji = encode("😀");
         assert_eq!(decode(&[emoji[0], emoji[1], 0xD800]), Err(2));
+        // Long enough for whole blocks of ASCII, and a lone surrogate after them.
+        let long = format!("{}Товар{}", "x".repeat(37), "y".repeat(20));
+        assert_eq!(decode(&encode(&long)).unwrap(), long);
+        let mut units = encode(&long);
+        units.insert(45, 0xDC00);
+        assert_eq!(decode(&units), Err(45));
     }
 
     #[test]
@@ -118,11 +141,11 @@ mod tests {
             seed
         };
         for _ in 0..2000 {
-            let units: Vec<u16> = (0..next() % 40)
-                .map(|_| match next() % 8 {
-                    0..=3 => (next() % 0x80) as u16,
-                    4 => 0x0410 + (next() % 0x40) as u16,
-                    5 => 0xD800 + (next() % 0x800) as u16,
+            let units: Vec<u16> = (0..next() % 120)
+                .map(|_| match next() % 16 {
+                    0..=10 => (next() % 0x80) as u16,
+                    11 | 12 => 0x0410 + (next() % 0x40) as u16,
+                    13 => 0xD800 + (next() % 0x800) as u16,
                     _ => next() as u16,
                 })
                 .collect();
@@ -152,5 +175,6 @@ mod tests {
     fn fold_is_case_insensitive_for_cyrillic() {
         assert_eq!(fold("ОтправитьJson"), fold("ОТПРАВИТЬJSON"));
         assert_eq!(fold("ЁЛКА"), "ёлка");
+        assert_eq!(fold("PostJSON"), "postjson");
     }
 }
