@@ -236,6 +236,82 @@ get ErrorText",
     }
 }
 
+/// Configure sets several properties in one call (what a client form
+/// awaits as НастроитьАсинх): names in either language and any case, an
+/// object value as its JSON text; every name is checked before any value
+/// is set, and a bad value names its property.
+#[test]
+fn configure_sets_properties_in_one_call() {
+    let run = run_en(&format!(
+        "call Configure {settings}
+get Timeout
+get VerifySSL
+get Headers
+get User
+get RetryCount
+call Настроить {russian}
+get ConnectTimeout
+get MaxResponseSize
+call Configure {unknown}
+get ErrorCode
+get Timeout
+call Configure {read_only}
+call Configure {bad_value}
+get Timeout
+get RetryCount
+call Configure {array}
+call Configure {broken}
+get ErrorCode
+call Configure {empty}
+get ErrorCode",
+        settings = q(
+            r#"{"Timeout": 12.5, "ПроверятьSSL": false, "headers": {"X-A": "1", "Authorization": "Bearer s3cr3t-token"}, "USER": "Пётр", "Password": "p@ss-secret", "RetryCount": 2}"#
+        ),
+        russian = q(r#"{"ТаймаутСоединения": 4, "максимальныйразмерответа": 2048}"#),
+        unknown = q(r#"{"Timeout": 99, "NoSuchSetting": 1}"#),
+        read_only = q(r#"{"StatusCode": 200}"#),
+        bad_value = q(r#"{"Timeout": 7, "RetryCount": -1}"#),
+        array = q("[1]"),
+        broken = q("{"),
+        empty = q("{}"),
+    ));
+    assert_eq!(run.step(0).ok(), "ok");
+    assert_eq!(run.step(1).ok(), "number 12.5");
+    assert_eq!(run.step(2).ok(), "bool false");
+    assert_eq!(run.step(3).string(), r#"{"X-A":"1","Authorization":"***"}"#);
+    assert_eq!(run.step(4).string(), "Пётр");
+    assert_eq!(run.step(5).ok(), "number 2");
+    assert_eq!(run.step(7).ok(), "number 4");
+    assert_eq!(run.step(8).ok(), "number 2048");
+    assert_eq!(
+        run.step(9).err(),
+        "Configure: parameter Settings: \"NoSuchSetting\" is not a writable property"
+    );
+    assert_eq!(run.step(10).string(), "invalid_argument");
+    // Names are checked first: the Timeout before the unknown name was not set.
+    assert_eq!(run.step(11).ok(), "number 12.5");
+    assert_eq!(
+        run.step(12).err(),
+        "Configure: parameter Settings: \"StatusCode\" is not a writable property"
+    );
+    // Values are set in order: Timeout was, the bad RetryCount was not.
+    assert_eq!(run.step(13).err(), "property RetryCount cannot be negative");
+    assert_eq!(run.step(14).ok(), "number 7");
+    assert_eq!(run.step(15).ok(), "number 2");
+    assert!(run.step(16).err().contains("JSON object of property names"));
+    assert!(run.step(17).err().contains("not valid JSON"));
+    assert_eq!(run.step(18).string(), "invalid_json");
+    assert_eq!(run.step(19).ok(), "ok");
+    assert_eq!(run.step(20).string(), "");
+    for secret in ["p@ss-secret", "s3cr3t-token"] {
+        assert!(
+            !run.shown().contains(secret),
+            "{secret} leaked:\n{}",
+            run.stdout
+        );
+    }
+}
+
 #[test]
 fn post_json_sends_exactly_the_json() {
     let server = TestServer::http();

@@ -242,6 +242,8 @@ struct Use {
     /// `Some(arguments present)` for a call.
     args: Option<Vec<bool>>,
     write: bool,
+    /// Right after `Ждать`.
+    awaited: bool,
 }
 
 fn member_uses(source: &Source) -> Vec<Use> {
@@ -269,6 +271,7 @@ fn member_uses(source: &Source) -> Vec<Use> {
             name: code[k + 2].text.clone(),
             args,
             write,
+            awaited: k > 0 && code[k - 1].is_any_ident(AWAIT),
         });
     }
     uses
@@ -447,22 +450,7 @@ fn every_addin_member_the_samples_use_is_in_the_table() {
         "StatusCode",
         "ResponseHeaders",
         "ErrorText",
-        "User",
-        "Password",
-        "Timeout",
-        "ConnectTimeout",
-        "VerifySSL",
-        "AllowRedirects",
-        "Proxy",
-        "TrustedCertificates",
-        "ClientCertificate",
-        "MaxResponseSize",
-        "RetryCount",
-        "RetryDelay",
-        "RetrySchedule",
-        "SigningSecret",
-        "LogFile",
-        "QueueDirectory",
+        "Configure",
     ];
     let missing: Vec<&str> = expected
         .iter()
@@ -831,6 +819,210 @@ fn guide_examples_run_unchanged_but_for_the_module_name() {
     assert!(errors.is_empty(), "{}", errors.join("\n"));
 }
 
+// ---- settings, client context, platform minimum ------------------------------------
+
+/// The string keys of `Параметры.Вставить("<key>", …)` in the body of
+/// `НовыеПараметрыЗапроса` of ВебхукиКлиентСервер.
+fn request_parameter_keys() -> Vec<String> {
+    let source = bsl_sources()
+        .into_iter()
+        .find(|s| s.module == "ВебхукиКлиентСервер")
+        .expect("ВебхукиКлиентСервер.bsl");
+    let code = source.code();
+    let start = code
+        .iter()
+        .position(|t| t.is_ident("НовыеПараметрыЗапроса"))
+        .expect("НовыеПараметрыЗапроса");
+    let mut keys = Vec::new();
+    for k in start..code.len() {
+        if code[k].is_ident("КонецФункции") {
+            break;
+        }
+        if code[k].is_ident("Вставить") && code.get(k + 2).is_some_and(|t| t.kind == Kind::Str)
+        {
+            keys.push(code[k + 2].text.clone());
+        }
+    }
+    keys
+}
+
+/// The modules set the object's properties with one `Настроить` call whose
+/// JSON keys are the request parameters' keys (and Пользователь / Пароль
+/// from Аутентификация): each must be a writable property of the add-in, and
+/// every setting the modules offered before Configure existed still is.
+#[test]
+fn request_parameters_name_writable_properties_of_the_addin() {
+    let keys = request_parameter_keys();
+    assert!(keys.len() > 10, "{keys:?}");
+    let per_call = ["Заголовки", "Аутентификация", "ПараметрыЗапроса"];
+    let mut errors = Vec::new();
+    let mut set = BTreeSet::new();
+    let settings = keys
+        .iter()
+        .map(String::as_str)
+        .filter(|k| !per_call.contains(k))
+        .chain(["Пользователь", "Пароль"]);
+    for key in settings {
+        match find_property(key).map(|i| &properties()[i]) {
+            Some(p) if p.set.is_some() && p.ru == key => {
+                set.insert(p.en);
+            }
+            _ => errors.push(format!(
+                "parameter key {key}: not the Russian name of a writable property"
+            )),
+        }
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    for en in [
+        "User",
+        "Password",
+        "Timeout",
+        "ConnectTimeout",
+        "VerifySSL",
+        "AllowRedirects",
+        "Proxy",
+        "TrustedCertificates",
+        "ClientCertificate",
+        "MaxResponseSize",
+        "RetryCount",
+        "RetryDelay",
+        "RetrySchedule",
+        "SigningSecret",
+        "LogFile",
+        "QueueDirectory",
+    ] {
+        assert!(set.contains(en), "no request parameter sets {en}: {set:?}");
+    }
+}
+
+/// Client code never blocks the form: in the client module and in managed
+/// form code (`&НаКлиенте`), every use of the add-in object is an awaited
+/// asynchronous twin, `Ждать Компонента.<Member>Асинх(…)`; a synchronous
+/// method call, property read or property write is an error.
+fn blocking_client_uses(source: &Source) -> Vec<String> {
+    member_uses(source)
+        .into_iter()
+        .filter(|u| !(u.args.is_some() && u.awaited && strip_suffix_ci(&u.name, "Асинх").is_some()))
+        .map(|u| {
+            format!(
+                "{}: {OBJECT}.{} in client code is not `Ждать {OBJECT}.<…>Асинх(…)`",
+                u.at, u.name
+            )
+        })
+        .collect()
+}
+
+fn is_client_code(source: &Source) -> bool {
+    source.module == "ВебхукиКлиент" || source.text.contains("&НаКлиенте")
+}
+
+#[test]
+fn client_code_awaits_every_call_of_the_addin() {
+    let sources: Vec<Source> = bsl_sources().into_iter().filter(is_client_code).collect();
+    assert!(
+        sources.iter().any(|s| s.module == "ВебхукиКлиент"),
+        "the client module is missing"
+    );
+    let errors: Vec<String> = sources.iter().flat_map(blocking_client_uses).collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    // The shared module compiles on the client too: it holds no add-in call.
+    let shared = bsl_sources()
+        .into_iter()
+        .find(|s| s.module == "ВебхукиКлиентСервер")
+        .expect("ВебхукиКлиентСервер.bsl");
+    assert!(
+        member_uses(&shared).is_empty(),
+        "ВебхукиКлиентСервер calls the add-in"
+    );
+}
+
+#[test]
+fn the_client_check_catches_blocking_calls() {
+    let check = |text: &str| {
+        let source = Source::new("t.bsl".into(), "ВебхукиКлиент".into(), text.into());
+        blocking_client_uses(&source)
+    };
+    let fine = "Асинх Процедура П(Компонента)\nР = Ждать Компонента.ОтправитьJsonАсинх(1, 2);\n\
+                К = Ждать Компонента.ПолучитьКодСостоянияАсинх();\nКонецПроцедуры";
+    assert!(check(fine).is_empty(), "{:?}", check(fine));
+    for bad in [
+        "Процедура П(Компонента)\nР = Компонента.ОтправитьJson(1, 2);\nКонецПроцедуры",
+        "Процедура П(Компонента)\nР = Компонента.ОтправитьJsonАсинх(1, 2);\nКонецПроцедуры",
+        "Процедура П(Компонента)\nР = Компонента.КодСостояния;\nКонецПроцедуры",
+        "Процедура П(Компонента)\nКомпонента.Таймаут = 5;\nКонецПроцедуры",
+        "Асинх Процедура П(Компонента)\nР = Ждать Компонента.ОтправитьJson(1, 2);\nКонецПроцедуры",
+    ] {
+        assert_eq!(check(bad).len(), 1, "{bad}");
+    }
+}
+
+/// The modules state 8.3.18 as their minimum platform. What 8.3.19–8.3.21
+/// added may appear only inside a string evaluated by `Вычислить` after a
+/// version check (ВебхукиКлиентСервер.ЕстьТипПодключения), where 8.3.18's
+/// compiler does not see it: no identifier from this list in code, and no
+/// attach call with a fourth (connection type) argument.
+const NEWER_THAN_MINIMUM: &[(&str, &str)] = &[
+    // 8.3.21: the attach type of ПодключитьВнешнююКомпоненту[Асинх].
+    ("ТипПодключенияВнешнейКомпоненты", "8.3.21"),
+    ("ExternalComponentConnectionType", "8.3.21"),
+];
+const ATTACH: &[&str] = &[
+    "ПодключитьВнешнююКомпоненту",
+    "ПодключитьВнешнююКомпонентуАсинх",
+    "AttachAddIn",
+    "AttachAddInAsync",
+];
+
+fn newer_constructs(source: &Source) -> Vec<String> {
+    let code = source.code();
+    let mut errors = Vec::new();
+    for (k, tok) in code.iter().enumerate() {
+        let at = format!("{}:{}", source.name, tok.line);
+        if let Some((name, version)) = NEWER_THAN_MINIMUM.iter().find(|(n, _)| tok.is_ident(n)) {
+            errors.push(format!(
+                "{at}: {name} needs {version}; use it only inside Вычислить"
+            ));
+        }
+        if tok.is_any_ident(ATTACH) && code.get(k + 1).is_some_and(|t| t.is_punct("(")) {
+            let args = call_args(&code, k + 1);
+            if args.len() > 3 {
+                errors.push(format!(
+                    "{at}: {} with a fourth parameter needs 8.3.21; use it only inside Вычислить",
+                    tok.text
+                ));
+            }
+        }
+    }
+    errors
+}
+
+#[test]
+fn nothing_newer_than_the_stated_minimum_platform_is_compiled() {
+    let mut sources = bsl_sources();
+    sources.extend(readme_sources());
+    let errors: Vec<String> = sources.iter().flat_map(newer_constructs).collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    // The docs state the same minimum.
+    let readme = read_text(&readme_path());
+    assert!(
+        readme.contains("8.3.18"),
+        "1c-samples/README.md does not state 8.3.18"
+    );
+}
+
+#[test]
+fn the_platform_check_catches_newer_constructs() {
+    let check =
+        |text: &str| newer_constructs(&Source::new("t.bsl".into(), "М".into(), text.into()));
+    let fine = "Процедура П()\nП = ПодключитьВнешнююКомпоненту(М, И, ТипВнешнейКомпоненты.Native);\n\
+                П = Вычислить(\"ПодключитьВнешнююКомпоненту(М, И, Т, ТипПодключенияВнешнейКомпоненты.НеИзолированно)\");\n\
+                КонецПроцедуры";
+    assert!(check(fine).is_empty(), "{:?}", check(fine));
+    let bad = "Асинх Процедура П()\nП = Ждать ПодключитьВнешнююКомпонентуАсинх(М, И, Т, Тип);\n\
+               Т = ТипПодключенияВнешнейКомпоненты.Изолированно;\nКонецПроцедуры";
+    assert_eq!(check(bad).len(), 2, "{:?}", check(bad));
+}
+
 // ---- the README tables -----------------------------------------------------------------
 
 fn param_list(method: &Method) -> String {
@@ -1024,18 +1216,18 @@ fn the_convention_check_rejects_another_variable() {
     // Assembled here rather than read from files: the broken patterns the
     // convention test must refuse.
     let broken = [
-        "Процедура П()\nОбъект = Новый(\"AddIn.Webhook.Client\");\nКонецПроцедуры",
-        "Функция НоваяКомпонента()\nКомпонента = Новый(\"AddIn.Webhook.Client\");\nВозврат Компонента;\nКонецФункции\n\
+        "Процедура П()\nОбъект = Новый(\"AddIn.Webhook1C.Client\");\nКонецПроцедуры",
+        "Функция НоваяКомпонента()\nКомпонента = Новый(\"AddIn.Webhook1C.Client\");\nВозврат Компонента;\nКонецФункции\n\
          Процедура П()\nКлиент = НоваяКомпонента();\nКонецПроцедуры",
-        "Процедура П()\nКомпонента = Новый(\"AddIn.Webhook.Client\");\nКлиент = Компонента;\nКонецПроцедуры",
-        "Процедура Настроить(Клиент)\nКонецПроцедуры\nПроцедура П()\nКомпонента = Новый(\"AddIn.Webhook.Client\");\n\
+        "Процедура П()\nКомпонента = Новый(\"AddIn.Webhook1C.Client\");\nКлиент = Компонента;\nКонецПроцедуры",
+        "Процедура Настроить(Клиент)\nКонецПроцедуры\nПроцедура П()\nКомпонента = Новый(\"AddIn.Webhook1C.Client\");\n\
          Настроить(Компонента);\nКонецПроцедуры",
     ];
     for text in broken {
         let errors = convention_errors(text);
         assert!(!errors.is_empty(), "not caught:\n{text}");
     }
-    let fine = "Функция НоваяКомпонента()\nКомпонента = Новый(\"AddIn.Webhook.Client\");\nВозврат Компонента;\nКонецФункции\n\
+    let fine = "Функция НоваяКомпонента()\nКомпонента = Новый(\"AddIn.Webhook1C.Client\");\nВозврат Компонента;\nКонецФункции\n\
                 Процедура Настроить(Компонента)\nКонецПроцедуры\n\
                 Асинх Процедура П()\nКомпонента = Ждать НоваяКомпонента();\nНастроить(Компонента);\nКонецПроцедуры";
     assert_eq!(convention_errors(fine), Vec::<String>::new());

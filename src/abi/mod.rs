@@ -205,7 +205,13 @@ mod tests {
                 "Undefined is not a Number"
             );
             // ClearHeaders takes no parameters: params may be NULL.
-            assert!((ext.call_as_proc)(this_ext, 5, ptr::null_mut(), 0));
+            let clear_headers = crate::addin::find_method("ClearHeaders").expect("ClearHeaders");
+            assert!((ext.call_as_proc)(
+                this_ext,
+                clear_headers as _,
+                ptr::null_mut(),
+                0
+            ));
             assert!(!(ext.call_as_func)(
                 this_ext,
                 9999,

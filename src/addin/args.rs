@@ -180,6 +180,19 @@ impl<'a> Arg<'a> {
         }
         Ok(headers)
     }
+
+    /// A JSON object of property names and values (Configure).
+    pub fn settings(&self) -> Result<serde_json::Map<String, serde_json::Value>, CallError> {
+        let text = self.str()?;
+        let parsed: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| json_error(&e, self.target))?;
+        match parsed {
+            serde_json::Value::Object(map) => Ok(map),
+            _ => Err(CallError::SettingsNotObject {
+                target: self.target,
+            }),
+        }
+    }
 }
 
 fn json_error(e: &serde_json::Error, target: Target) -> CallError {

@@ -201,6 +201,11 @@ pub fn message(err: &CallError, lang: Lang) -> Message {
         }
         CallError::InvalidJson { line, column, detail, .. } => m! {"invalid_json", lang, "{what} is not valid JSON: {detail} at line {line}, column {column}; nothing was sent", "{what} содержит некорректный JSON: {detail} (строка {line}, колонка {column}); ничего не отправлено"},
         CallError::HeadersNotObject { .. } => m! {"invalid_argument", lang, "{what} must be a JSON object of header names and values, e.g. {{\"X-Token\": \"abc\"}}", "{what} должен быть JSON-объектом «имя заголовка: значение», например {{\"X-Token\": \"abc\"}}"},
+        CallError::SettingsNotObject { .. } => m! {"invalid_argument", lang, "{what} must be a JSON object of property names and values, e.g. {{\"Timeout\": 10}}", "{what} должен быть JSON-объектом «имя свойства: значение», например {{\"Таймаут\": 10}}"},
+        CallError::NotASetting { name, .. } => {
+            let name = name.escape_debug();
+            m! {"invalid_argument", lang, "{what}: \"{name}\" is not a writable property", "{what}: \"{name}\" не является свойством, доступным для записи"}
+        }
         CallError::HeaderValueType { name, .. } => m! {"invalid_argument", lang, "{what}: the value of header \"{name}\" must be a string, number or boolean", "{what}: значение заголовка \"{name}\" должно быть строкой, числом или булевым"},
         CallError::Negative { .. } => m! {"invalid_argument", lang, "{what} cannot be negative", "{what} не может быть отрицательным"},
         CallError::OutOfRange { .. } => m! {"invalid_argument", lang, "{what} is out of range", "{what}: значение вне допустимого диапазона"},
@@ -469,6 +474,13 @@ mod tests {
                 line: 1,
                 column: 9,
                 detail: "EOF while parsing an object".into(),
+            },
+            CallError::SettingsNotObject {
+                target: Target::param("Settings", "Настройки"),
+            },
+            CallError::NotASetting {
+                target: Target::param("Settings", "Настройки"),
+                name: "StatusCode".into(),
             },
             CallError::Http(E::EmptyUrl),
             CallError::Http(E::UnsupportedScheme {

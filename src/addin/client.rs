@@ -1,4 +1,4 @@
-//! The `Client` object: one per `Новый("AddIn.Webhook.Client")`. It holds
+//! The `Client` object: one per `Новый("AddIn.Webhook1C.Client")`. It holds
 //! its own settings (each stored once), its last response and its last
 //! failure; connections come from the process-wide pool in `http`. Its
 //! members live by concept: [`super::settings`] (properties),

@@ -72,6 +72,15 @@ pub enum CallError {
     HeadersNotObject {
         target: Target,
     },
+    /// Configure's settings are not a JSON object.
+    SettingsNotObject {
+        target: Target,
+    },
+    /// Configure names something that is not a writable property.
+    NotASetting {
+        target: Target,
+        name: String,
+    },
     /// A header's JSON value is an object, array or null.
     HeaderValueType {
         target: Target,
@@ -152,6 +161,8 @@ impl CallError {
             | CallError::LoneSurrogate { target, .. }
             | CallError::InvalidJson { target, .. }
             | CallError::HeadersNotObject { target }
+            | CallError::SettingsNotObject { target }
+            | CallError::NotASetting { target, .. }
             | CallError::HeaderValueType { target, .. }
             | CallError::Negative { target }
             | CallError::OutOfRange { target }

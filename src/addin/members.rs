@@ -291,6 +291,13 @@ static PRODUCT_METHODS: &[Method] = &[
         call: Client::request,
     },
     Method {
+        en: "Configure",
+        ru: "Настроить",
+        params: &[required("Settings", "Настройки")],
+        returns: false,
+        call: Client::configure,
+    },
+    Method {
         en: "SetHeader",
         ru: "УстановитьЗаголовок",
         params: &[required("Name", "Имя"), required("Value", "Значение")],

@@ -6,9 +6,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::args::Arg;
+use super::args::{Arg, Args};
 use super::client::Client;
 use super::errors::CallError;
+use super::members::{find_property, properties};
+use crate::host::Value;
 use crate::http::{self, sign::Signer};
 
 /// More extra attempts than this is a mistake, not a policy.
@@ -31,6 +33,42 @@ pub(crate) fn store<T>(slot: &mut T, value: Result<T, CallError>) -> Result<(), 
 }
 
 impl Client {
+    /// Configure(Settings): sets several properties from one JSON object of
+    /// names (English or Russian, any case) and values, as that many
+    /// assignments would, in the object's order: a client on a form sets
+    /// them all with one awaited call. Every name is checked before any
+    /// value is set; a value's error names its property, and the properties
+    /// before it stay set. An object or array value reaches the property as
+    /// its JSON text (`"Headers": {"X-Token": "…"}`).
+    pub fn configure(&mut self, a: &mut Args) -> Result<Value, CallError> {
+        let arg = a.get(0);
+        let settings = arg.settings()?;
+        let mut setters = Vec::with_capacity(settings.len());
+        for name in settings.keys() {
+            let row = find_property(name).map(|i| &properties()[i]);
+            match row.and_then(|p| Some((p.set?, p.target()))) {
+                Some(setter) => setters.push(setter),
+                None => {
+                    return Err(CallError::NotASetting {
+                        target: arg.target(),
+                        name: name.clone(),
+                    })
+                }
+            }
+        }
+        for ((set, target), value) in setters.into_iter().zip(settings.values()) {
+            let value = match value {
+                serde_json::Value::Null => Value::Empty,
+                serde_json::Value::Bool(b) => Value::Bool(*b),
+                serde_json::Value::Number(n) => Value::number(n.as_f64().unwrap_or(f64::NAN)),
+                serde_json::Value::String(s) => Value::string(s),
+                nested => Value::string(&nested.to_string()),
+            };
+            set(self, Arg::property(&value, target))?;
+        }
+        Ok(Value::Empty)
+    }
+
     /// Headers: a JSON object that replaces every header of the object;
     /// each one is checked now, so a typo fails here and not in a call.
     pub fn set_headers(&mut self, value: Arg<'_>) -> Result<(), CallError> {
