@@ -388,6 +388,124 @@ call ОтправитьJson {url} {json}",
     );
 }
 
+/// A form (AddFormField, AddFormFile) goes out as multipart/form-data with
+/// the next Request without Body: text fields as UTF-8, files with their
+/// names and types, bytes as given. It is used once; a call with a body of
+/// its own while a form is pending sends nothing.
+#[test]
+fn a_form_goes_out_as_multipart_form_data() {
+    let server = TestServer::http();
+    let url = q(&server.url("/upload"));
+    let run = run_ru(&format!(
+        "call ДобавитьПолеФормы {chat} {chat_id}
+call ДобавитьПолеФормы {caption} {caption_value}
+call ДобавитьФайлФормы {document} {file_name} hex:00ff0d0a2d2d
+call ДобавитьФайлФормы {photo} {photo_name} {photo_text} {png}
+call ВыполнитьЗапрос {post} {url}
+call ВыполнитьЗапрос {post} {url}
+call AddFormField {chat} {chat_id}
+call ОтправитьJson {url} {json}
+get КодОшибки
+call Отправить {url} {json}
+call ВыполнитьЗапрос {post} {url} {json}
+call ОчиститьФорму
+call ОтправитьJson {url} {json}",
+        chat = q("chat_id"),
+        chat_id = q("42"),
+        caption = q("подпись"),
+        caption_value = q("Счёт №1 \"срочно\""),
+        document = q("document"),
+        file_name = q("счёт.pdf"),
+        photo = q("photo"),
+        photo_name = q("a\"b.png"),
+        photo_text = q("not really a png"),
+        png = q("image/png"),
+        post = q("POST"),
+        json = q("{}"),
+    ));
+    for step in 0..7 {
+        run.step(step).ok();
+    }
+    let requests = server.requests();
+    assert_eq!(
+        requests.len(),
+        3,
+        "the form once, an empty POST, then PostJson after ClearForm"
+    );
+    let form = &requests[0];
+    let content_type = form.header("content-type").expect("a Content-Type");
+    let boundary = content_type
+        .strip_prefix("multipart/form-data; boundary=")
+        .unwrap_or_else(|| panic!("{content_type}"));
+    let delimiter = format!("--{boundary}");
+    let body = &form.body;
+    let end = format!("\r\n{delimiter}--\r\n");
+    assert!(body.starts_with(delimiter.as_bytes()) && body.ends_with(end.as_bytes()));
+    // The parts between the delimiters: head, blank line, data.
+    let inner = &body[delimiter.len() + 2..body.len() - end.len()];
+    let separator = format!("\r\n{delimiter}\r\n");
+    let mut parts = Vec::new();
+    let mut rest = inner;
+    while let Some(at) = rest
+        .windows(separator.len())
+        .position(|w| w == separator.as_bytes())
+    {
+        parts.push(&rest[..at]);
+        rest = &rest[at + separator.len()..];
+    }
+    parts.push(rest);
+    let split = |part: &[u8]| {
+        let at = part
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a part head");
+        (
+            String::from_utf8(part[..at].to_vec()).unwrap(),
+            part[at + 4..].to_vec(),
+        )
+    };
+    let expected: [(&str, &[u8]); 4] = [
+        ("Content-Disposition: form-data; name=\"chat_id\"", b"42"),
+        (
+            "Content-Disposition: form-data; name=\"подпись\"",
+            "Счёт №1 \"срочно\"".as_bytes(),
+        ),
+        (
+            "Content-Disposition: form-data; name=\"document\"; filename=\"счёт.pdf\"\r\n\
+             Content-Type: application/octet-stream",
+            &[0x00, 0xff, 0x0d, 0x0a, 0x2d, 0x2d],
+        ),
+        (
+            "Content-Disposition: form-data; name=\"photo\"; filename=\"a%22b.png\"\r\n\
+             Content-Type: image/png",
+            b"not really a png",
+        ),
+    ];
+    assert_eq!(
+        parts.len(),
+        expected.len(),
+        "{}",
+        String::from_utf8_lossy(body)
+    );
+    for (part, (head, data)) in parts.iter().zip(expected) {
+        assert_eq!(split(part), (head.to_string(), data.to_vec()));
+    }
+    // The form was used once: the second Request had no body.
+    assert!(requests[1].body.is_empty() && requests[1].header("content-type").is_none());
+    // A pending form and a call with its own body: an exception, nothing sent.
+    let pending =
+        "форму, добавленную ДобавитьПолеФормы/ДобавитьФайлФормы, отправляет ВыполнитьЗапрос";
+    for step in [7, 9, 10] {
+        assert!(
+            run.step(step).err().contains(pending),
+            "{}",
+            run.step(step).err()
+        );
+    }
+    assert_eq!(run.step(8).string(), "form_pending");
+    assert_eq!(requests[2].body, b"{}");
+}
+
 #[test]
 fn post_and_request_bodies_and_methods() {
     let server = TestServer::http();

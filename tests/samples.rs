@@ -854,7 +854,7 @@ fn request_parameter_keys() -> Vec<String> {
 fn request_parameters_name_writable_properties_of_the_addin() {
     let keys = request_parameter_keys();
     assert!(keys.len() > 10, "{keys:?}");
-    let per_call = ["Заголовки", "Аутентификация", "ПараметрыЗапроса"];
+    let per_call = ["Заголовки", "Аутентификация", "ПараметрыЗапроса", "Файлы"];
     let mut errors = Vec::new();
     let mut set = BTreeSet::new();
     let settings = keys

@@ -21,6 +21,7 @@ impl Client {
     /// PostJson(URL, Json, [Headers]).
     pub fn post_json(&mut self, a: &mut Args) -> Result<Value, CallError> {
         self.last = Response::default();
+        self.no_pending_form()?;
         let call = json_call(a.str(0)?, a.json(1)?, a.headers(2)?);
         self.execute(call)
     }
@@ -28,18 +29,64 @@ impl Client {
     /// Post(URL, Body, [ContentType], [Headers]).
     pub fn post(&mut self, a: &mut Args) -> Result<Value, CallError> {
         self.last = Response::default();
+        self.no_pending_form()?;
         let (url, body) = (a.str(0)?, a.get(1).body()?);
         let call = call(Method::Post, url, body, a.opt_str(2)?, a.headers(3)?);
         self.execute(call)
     }
 
-    /// Request(Method, URL, [Body], [ContentType], [Headers]).
+    /// Request(Method, URL, [Body], [ContentType], [Headers]). Without Body
+    /// and ContentType, a pending form goes as multipart/form-data (and is
+    /// cleared, whatever the outcome).
     pub fn request(&mut self, a: &mut Args) -> Result<Value, CallError> {
         self.last = Response::default();
         let method = Method::parse(&a.str(0)?)?;
         let (url, body) = (a.str(1)?, a.get(2).opt_body()?);
-        let call = call(method, url, body, a.opt_str(3)?, a.headers(4)?);
+        let (content_type, headers) = (a.opt_str(3)?, a.headers(4)?);
+        let call = if self.form.is_empty() {
+            call(method, url, body, content_type, headers)
+        } else if matches!(body, Body::None) && content_type.trim().is_empty() {
+            let (form_type, form) = std::mem::take(&mut self.form).encode();
+            call(method, url, Body::Binary(form.into()), form_type, headers)
+        } else {
+            return Err(CallError::FormPending);
+        };
         self.execute(call)
+    }
+
+    /// AddFormField(Name, Value): a text field of the next form.
+    pub fn add_form_field(&mut self, a: &mut Args) -> Result<Value, CallError> {
+        self.form.field(&a.str(0)?, &a.str(1)?);
+        Ok(Value::Empty)
+    }
+
+    /// AddFormFile(Name, FileName, Data, [ContentType]): a file of the next
+    /// form; Data is ДвоичныеДанные or a String (sent as UTF-8).
+    pub fn add_form_file(&mut self, a: &mut Args) -> Result<Value, CallError> {
+        let (name, file_name) = (a.str(0)?, a.str(1)?);
+        let data = match a.get(2).body()? {
+            Body::Text(text) => text.into_bytes(),
+            Body::Binary(bytes) => bytes,
+            Body::None => Vec::new(),
+        };
+        self.form.file(&name, &file_name, data, &a.opt_str(3)?);
+        Ok(Value::Empty)
+    }
+
+    /// ClearForm().
+    pub fn clear_form(&mut self, _: &mut Args) -> Result<Value, CallError> {
+        self.form = Default::default();
+        Ok(Value::Empty)
+    }
+
+    /// PostJson and Post carry a body of their own: a pending form would be
+    /// silently left for a later call.
+    fn no_pending_form(&self) -> Result<(), CallError> {
+        if self.form.is_empty() {
+            Ok(())
+        } else {
+            Err(CallError::FormPending)
+        }
     }
 
     /// The request `call` makes with this object's headers, credentials

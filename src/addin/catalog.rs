@@ -31,6 +31,10 @@ pub const CODES: &[(&str, &str)] = &[
         "invalid_json",
         "a Json parameter or a headers JSON is not valid JSON",
     ),
+    (
+        "form_pending",
+        "form parts were added, but the call has a body of its own; nothing was sent",
+    ),
     ("invalid_url", "the URL is empty or does not parse"),
     (
         "unsupported_scheme",
@@ -221,6 +225,7 @@ pub fn message(err: &CallError, lang: Lang) -> Message {
         CallError::Queue(e) => queue_message(e, lang),
         CallError::ResultTooLarge => m! {"result_too_large", lang, "the result is too large to return to 1C (more than 4 GiB)", "результат слишком велик для передачи в 1С (более 4 ГиБ)"},
         CallError::NoMemoryManager => m! {"host_memory", lang, "the host did not provide a memory manager (setMemManager)", "платформа не передала менеджер памяти (setMemManager)"},
+        CallError::FormPending => m! {"form_pending", lang, "the form added by AddFormField/AddFormFile is sent by Request without Body and ContentType; send it that way or call ClearForm first (nothing was sent)", "форму, добавленную ДобавитьПолеФормы/ДобавитьФайлФормы, отправляет ВыполнитьЗапрос без Тело и ТипСодержимого; отправьте её так или сначала вызовите ОчиститьФорму (ничего не отправлено)"},
         CallError::NoSuchMember => m! {"no_such_member", lang, "no such method or property", "нет такого метода или свойства"},
         CallError::NotWritable => m! {"read_only", lang, "the property is read-only", "свойство доступно только для чтения"},
         CallError::NotReadable => m! {"write_only", lang, "the property is write-only (its value is secret)", "свойство доступно только для записи (значение секретно)"},
@@ -578,6 +583,7 @@ mod tests {
             CallError::Queue(QueueError::Thread(std::io::Error::other(
                 "resource temporarily unavailable",
             ))),
+            CallError::FormPending,
             CallError::ResultTooLarge,
             CallError::NoMemoryManager,
             CallError::NoSuchMember,

@@ -44,6 +44,9 @@ pub struct Client {
     /// How long final messages stay (QueueRetention).
     pub(crate) queue_retention: Duration,
     pub(crate) events: EventRelay,
+    /// Parts added by AddFormField / AddFormFile, sent (and cleared) by the
+    /// next Request without a body.
+    pub(crate) form: http::multipart::Form,
     pub(crate) last: Response,
     /// ErrorText and ErrorCode: set together, cleared together.
     pub(crate) failure: Option<Failure>,
@@ -68,6 +71,7 @@ impl Default for Client {
             queue_database: String::new(),
             queue_retention: crate::queue::DEFAULT_RETENTION,
             events: EventRelay::default(),
+            form: http::multipart::Form::default(),
             last: Response::default(),
             failure: None,
         }

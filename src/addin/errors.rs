@@ -123,6 +123,9 @@ pub enum CallError {
     ResultTooLarge,
     /// The host gave no memory manager, so no string can be returned.
     NoMemoryManager,
+    /// A form is pending (AddFormField / AddFormFile) but the call cannot
+    /// send it: only Request without Body and ContentType does.
+    FormPending,
     /// The member number the host passed does not exist.
     NoSuchMember,
     /// A property is read-only / write-only.

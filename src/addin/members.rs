@@ -298,6 +298,32 @@ static PRODUCT_METHODS: &[Method] = &[
         call: Client::configure,
     },
     Method {
+        en: "AddFormField",
+        ru: "ДобавитьПолеФормы",
+        params: &[required("Name", "Имя"), required("Value", "Значение")],
+        returns: false,
+        call: Client::add_form_field,
+    },
+    Method {
+        en: "AddFormFile",
+        ru: "ДобавитьФайлФормы",
+        params: &[
+            required("Name", "Имя"),
+            required("FileName", "ИмяФайла"),
+            required("Data", "Данные"),
+            optional("ContentType", "ТипСодержимого", ParamDefault::Str("")),
+        ],
+        returns: false,
+        call: Client::add_form_file,
+    },
+    Method {
+        en: "ClearForm",
+        ru: "ОчиститьФорму",
+        params: &[],
+        returns: false,
+        call: Client::clear_form,
+    },
+    Method {
         en: "SetHeader",
         ru: "УстановитьЗаголовок",
         params: &[required("Name", "Имя"), required("Value", "Значение")],

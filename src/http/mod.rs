@@ -5,6 +5,7 @@
 mod classify;
 mod error;
 mod headers;
+pub mod multipart;
 mod pool;
 mod redirect;
 mod request;
