@@ -36,7 +36,7 @@ fn signatures_verify_with_the_reference_library_on_every_attempt() {
     // (binary bodies are signed over their raw bytes, as the specification
     // says; tests/c_host.rs checks those with our own signer).
     let server = TestServer::with_handler(None, move |r| {
-        if seen.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+        if seen.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
             Reply::text(500, "try again")
         } else {
             Reply::new(200).with_body(r.body.clone())

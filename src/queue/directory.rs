@@ -117,6 +117,29 @@ fn check_private(_dir: &Path) -> Result<(), QueueError> {
 /// Sets the queue's files in `dir` (the database, `-wal`, `-shm`) that
 /// exist to 0600, by path: opening them would risk the hazard `worker`
 /// describes.
+/// The lock file beside the database that every process holds, exclusively,
+/// while it opens the database (see [`open_lock`]).
+pub(crate) const OPEN_LOCK_FILE: &str = "queue.lock";
+
+/// Takes the directory's open lock: an exclusive advisory lock (flock on
+/// Unix, LockFileEx on Windows) on [`OPEN_LOCK_FILE`], released when the
+/// returned file is dropped (or the process dies). Processes take it only
+/// while they open the database, so they wait at most for one another's
+/// open.
+pub(crate) fn open_lock(dir: &Path) -> std::io::Result<std::fs::File> {
+    let path = dir.join(OPEN_LOCK_FILE);
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options.open(&path)?;
+    file.lock()?;
+    Ok(file)
+}
+
 pub(crate) fn secure_files(dir: &Path, database: &str) -> std::io::Result<()> {
     #[cfg(unix)]
     {

@@ -45,6 +45,14 @@ impl Embedded {
             source,
         };
         let gate = Arc::new(Gate::for_directory(dir).map_err(dir_error)?);
+        // Other processes open the same file under the same lock. A new
+        // database keeps its first commits (the tables, the first Enqueue)
+        // in the WAL while the database file is still zero bytes long, and
+        // SQLite deletes the WAL of a zero-byte database when a connection
+        // opens it: a second process that opened the file then would have
+        // discarded the first process's first message. So the first opener
+        // checkpoints before it lets anyone else in.
+        let open_lock = directory::open_lock(dir).map_err(dir_error)?;
         // Opening runs SQL too (journal mode, the shared-memory index): it
         // is a use of the file like any other, so inside a pass.
         let (api, writer_conn) = {
@@ -60,13 +68,25 @@ impl Embedded {
                 },
                 MigrateError::Sqlite(e) => db_error(e),
             })?;
+            if std::fs::metadata(&db_path).map_err(dir_error)?.len() == 0
+                && !store::checkpoint(&api).map_err(db_error)?
+            {
+                // Only this process can have the new file open (the others
+                // wait for the lock), so no reader can hold old frames.
+                log::warn!(
+                    "queue database {}: the new file could not be checkpointed",
+                    db_path.display()
+                );
+            }
             let writer_conn = store::connect(&db_path).map_err(db_error)?;
             drop(pass);
             (api, writer_conn)
         };
+        drop(open_lock);
         // The files exist now (journal_mode=WAL made -wal and -shm); SQLite
         // gives files it creates later the database file's mode.
         directory::secure_files(dir, store::DATABASE_FILE).map_err(dir_error)?;
+        directory::secure_files(dir, directory::OPEN_LOCK_FILE).map_err(dir_error)?;
         let identity = directory::identity(&db_path);
         Ok(Embedded {
             db_path,

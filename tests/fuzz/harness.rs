@@ -1222,7 +1222,7 @@ impl Session<'_> {
         match op % 24 {
             0 => self.register_extension(),
             1 => self.counts(),
-            2 | 3 => self.find_member(op % 2 == 0),
+            2 | 3 => self.find_member(op.is_multiple_of(2)),
             4 => self.member_name(false),
             5 => self.member_name(true),
             6 | 7 => self.get_prop_val(),
@@ -1236,7 +1236,7 @@ impl Session<'_> {
             20 => self.language(true),
             21 => self.null_this(),
             22 => {
-                let null = self.input.u8() % 4 == 0;
+                let null = self.input.u8().is_multiple_of(4);
                 if self.input.bool() {
                     self.init(null);
                 } else {
@@ -1881,7 +1881,7 @@ impl Session<'_> {
         self.force(connect, Self::number_variant(1), "ConnectTimeout");
         let queue_value = self.string_variant(&dir.to_string_lossy());
         self.force(queue, queue_value, "QueueDirectory");
-        let log_value = if self.input.u8() % 4 == 0 {
+        let log_value = if self.input.u8().is_multiple_of(4) {
             self.string_variant(&dir.join("audit.log").to_string_lossy())
         } else {
             self.string_variant("")
