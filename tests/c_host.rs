@@ -1063,6 +1063,44 @@ get ErrorText",
     );
 }
 
+/// ResponseURL is the URL that answered: the last redirect's target, or
+/// the request's own URL; never the user name and password of the URL;
+/// "" before an answer and after a call that got none.
+#[test]
+fn response_url_names_the_url_that_answered() {
+    let server = TestServer::http();
+    let port = server
+        .url("/")
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    let run = run_ru(&format!(
+        "get URLОтвета
+call ВыполнитьЗапрос {get} {with_user}
+get URLОтвета
+set РазрешитьПеренаправление false
+call ВыполнитьЗапрос {get} {moved}
+get ResponseURL
+call ВыполнитьЗапрос {get} {refused}
+get ResponseURL",
+        get = q("GET"),
+        with_user = q(&format!(
+            "http://user:url-secret@127.0.0.1:{port}/redirect/302?to=/echo"
+        )),
+        moved = q(&server.url("/redirect/302?to=/echo")),
+        refused = q("http://127.0.0.1:1/"),
+    ));
+    assert_eq!(run.step(0).string(), "");
+    assert_eq!(run.step(2).string(), server.url("/echo"));
+    assert_eq!(run.step(4).string(), "redirect", "not followed");
+    assert_eq!(run.step(5).string(), server.url("/redirect/302?to=/echo"));
+    run.step(6).err();
+    assert_eq!(run.step(7).string(), "");
+    assert!(!run.shown().contains("url-secret"), "{}", run.stdout);
+}
+
 #[test]
 fn timeouts_end_slow_requests_and_stalled_handshakes() {
     let server = TestServer::http();

@@ -172,6 +172,8 @@ struct Declaration {
     is_function: bool,
     exported: bool,
     params: Vec<String>,
+    /// How many parameters come first without a default value.
+    required: usize,
     /// Line of the declaration (its `Асинх` when there is one).
     line: usize,
     /// Index range of its tokens in the comment-free token list.
@@ -198,6 +200,10 @@ fn declarations(code: &[&Tok]) -> Vec<Declaration> {
                     .map(|t| t.text.clone())
             })
             .collect();
+        let required = args
+            .iter()
+            .take_while(|arg| !arg.is_empty() && !arg.iter().any(|t| t.is_punct("=")))
+            .count();
         let mut close = k + 2;
         let mut depth = 0;
         while close < code.len() {
@@ -225,6 +231,7 @@ fn declarations(code: &[&Tok]) -> Vec<Declaration> {
             is_function: code[k].is_any_ident(FUNCTION),
             exported,
             params,
+            required,
             line,
             body: close..end,
         });
@@ -685,8 +692,10 @@ fn modules_and_examples_follow_the_1c_standards() {
         }
         for d in &decls {
             let at = format!("{}:{} {}", source.name, d.line, d.name);
+            // Subregions (#Область МетодыHTTP inside ПрограммныйИнтерфейс) are
+            // fine: what counts is the top-level region the method is in.
             let stack = region_stack_at(&source.tokens, d.line);
-            let region = stack.last().map(String::as_str).unwrap_or_default();
+            let region = stack.first().map(String::as_str).unwrap_or_default();
             if d.exported
                 && !["ПрограммныйИнтерфейс", "СлужебныйПрограммныйИнтерфейс"].contains(&region)
             {
@@ -819,6 +828,100 @@ fn guide_examples_run_unchanged_but_for_the_module_name() {
     assert!(errors.is_empty(), "{}", errors.join("\n"));
 }
 
+// ---- calls between the common modules ---------------------------------------------
+
+/// Every `<Module>.<Function>(…)` naming one of the samples' common modules
+/// calls a function that module exports, with no more arguments than it
+/// takes and every parameter without a default given.
+fn module_call_errors(sources: &[Source]) -> Vec<String> {
+    let modules: Vec<(String, Vec<Declaration>)> = sources
+        .iter()
+        .filter(|s| s.name.contains("ОбщиеМодули"))
+        .map(|s| (s.module.clone(), declarations(&s.code())))
+        .collect();
+    let mut errors = Vec::new();
+    for source in sources {
+        let code = source.code();
+        for k in 0..code.len() {
+            let Some((module, decls)) = modules.iter().find(|(m, _)| code[k].is_ident(m)) else {
+                continue;
+            };
+            if !(code.get(k + 1).is_some_and(|t| t.is_punct("."))
+                && code.get(k + 2).is_some_and(|t| t.kind == Kind::Ident)
+                && code.get(k + 3).is_some_and(|t| t.is_punct("(")))
+            {
+                continue;
+            }
+            let name = &code[k + 2].text;
+            let at = format!("{}:{} {module}.{name}", source.name, code[k].line);
+            let Some(d) = decls
+                .iter()
+                .find(|d| fold(&d.name) == fold(name) && d.exported)
+            else {
+                errors.push(format!("{at}: no such exported function"));
+                continue;
+            };
+            let args = call_args(&code, k + 3);
+            let given: Vec<bool> = if args.len() == 1 && args[0].is_empty() {
+                Vec::new()
+            } else {
+                args.iter().map(|a| !a.is_empty()).collect()
+            };
+            if given.len() > d.params.len() {
+                errors.push(format!(
+                    "{at}: {} arguments, takes {}",
+                    given.len(),
+                    d.params.len()
+                ));
+            } else if (0..d.required).any(|i| !given.get(i).copied().unwrap_or(false)) {
+                errors.push(format!("{at}: a parameter without a default is missing"));
+            }
+        }
+    }
+    errors
+}
+
+#[test]
+fn calls_between_the_modules_name_exported_functions() {
+    let errors = module_call_errors(&all_sources());
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
+#[test]
+fn the_module_call_check_catches_what_it_should() {
+    let module = Source::new(
+        "1c-samples/ОбщиеМодули/Вебхуки.bsl".into(),
+        "Вебхуки".into(),
+        "Функция Post(URL, Данные = Неопределено) Экспорт\nКонецФункции\n\
+         Функция Скрытая() \nКонецФункции"
+            .into(),
+    );
+    let caller = |text: &str| {
+        let sources = vec![
+            Source::new(
+                module.name.clone(),
+                module.module.clone(),
+                module.text.clone(),
+            ),
+            Source::new("t.bsl".into(), "Т".into(), text.into()),
+        ];
+        module_call_errors(&sources)
+    };
+    assert!(
+        caller("Процедура П()\nО = Вебхуки.Post(1);\nО = Вебхуки.Post(1, 2);\nКонецПроцедуры")
+            .is_empty()
+    );
+    for bad in [
+        "Процедура П()\nО = Вебхуки.Нет(1);\nКонецПроцедуры",
+        "Процедура П()\nО = Вебхуки.Скрытая();\nКонецПроцедуры",
+        "Процедура П()\nО = Вебхуки.Post(1, 2, 3);\nКонецПроцедуры",
+        "Процедура П()\nО = Вебхуки.Post();\nКонецПроцедуры",
+        "Процедура П()\nО = Вебхуки.Post(, 2);\nКонецПроцедуры",
+    ] {
+        assert_eq!(caller(bad).len(), 1, "{bad}");
+    }
+}
+
 // ---- settings, client context, platform minimum ------------------------------------
 
 /// The string keys of `Параметры.Вставить("<key>", …)` in the body of
@@ -854,7 +957,14 @@ fn request_parameter_keys() -> Vec<String> {
 fn request_parameters_name_writable_properties_of_the_addin() {
     let keys = request_parameter_keys();
     assert!(keys.len() > 10, "{keys:?}");
-    let per_call = ["Заголовки", "Аутентификация", "ПараметрыЗапроса", "Файлы"];
+    let per_call = [
+        "Заголовки",
+        "Аутентификация",
+        "ПараметрыЗапроса",
+        "Файлы",
+        "Данные",
+        "Json",
+    ];
     let mut errors = Vec::new();
     let mut set = BTreeSet::new();
     let settings = keys

@@ -238,6 +238,12 @@ static PROPERTIES: &[Property] = &[
         set: None,
     },
     Property {
+        en: "ResponseURL",
+        ru: "URLОтвета",
+        get: Some(|c| text(&c.last.url)),
+        set: None,
+    },
+    Property {
         en: "ErrorText",
         ru: "ТекстОшибки",
         get: Some(|c| text(c.failure.as_ref().map_or("", |f| f.text.as_str()))),

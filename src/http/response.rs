@@ -12,6 +12,9 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     /// The body after content decoding (gzip, deflate, brotli).
     pub body: Vec<u8>,
+    /// The URL that answered (the last redirect's target, if any), without
+    /// user name and password; "" for a response not received over HTTP.
+    pub url: String,
 }
 
 impl Response {
@@ -84,7 +87,7 @@ mod tests {
                 ("set-cookie".into(), "a=1".into()),
                 ("set-cookie".into(), "b=2".into()),
             ],
-            body: vec![],
+            ..Response::default()
         };
         assert_eq!(r.header("Set-Cookie").as_deref(), Some("a=1, b=2"));
         assert_eq!(r.header("x"), None);

@@ -141,7 +141,7 @@ mod tests {
                 .iter()
                 .map(|(n, v)| (n.to_string(), v.to_string()))
                 .collect(),
-            body: vec![],
+            ..Response::default()
         })
     }
 

@@ -84,6 +84,10 @@ async fn exchange(
     };
 
     let status = response.status().as_u16();
+    let mut answered = hop.map_or_else(|| url.clone(), |hop| hop.url);
+    // Cannot fail for http(s) URLs; the URL answered stays as it is if so.
+    let _ = answered.set_username("");
+    let _ = answered.set_password(None);
     let headers = response
         .headers()
         .iter()
@@ -102,6 +106,7 @@ async fn exchange(
         status,
         headers,
         body,
+        url: answered.into(),
     })
 }
 

@@ -243,6 +243,7 @@ mod tests {
             status: 200,
             headers: vec![("content-type".into(), "text/plain; charset=utf-8".into())],
             body: format!("x{body}").into_bytes(),
+            ..Response::default()
         };
         let text = excerpt(&response);
         assert!(text.len() <= EXCERPT_BYTES);

@@ -110,6 +110,7 @@ mod tests {
                 .map(|(n, v)| (n.to_string(), v.to_string()))
                 .collect(),
             body: Vec::new(),
+            ..Response::default()
         })
     }
 
