@@ -1101,6 +1101,86 @@ get ResponseURL",
     assert!(!run.shown().contains("url-secret"), "{}", run.stdout);
 }
 
+/// KeepCookies: the object sends back the cookies answers set (redirect
+/// hops included) by domain and path, and Cookies moves the jar as JSON to
+/// another object (a 1C session between server calls); without KeepCookies
+/// nothing is kept or sent.
+#[test]
+fn kept_cookies_go_back_and_move_between_objects_as_json() {
+    use support::Reply;
+    let server = TestServer::with_handler(None, |r| match r.path() {
+        "/login" => Reply::text(200, "ok")
+            .with_header("Set-Cookie", "session=s3cr3t-cookie; Path=/; HttpOnly")
+            .with_header("Set-Cookie", "scoped=1; Path=/admin"),
+        "/hop" => Reply::text(302, "moved")
+            .with_header("Set-Cookie", "hop=1; Path=/")
+            .with_header("Location", "/check"),
+        _ => Reply::text(200, "checked"),
+    });
+    let (login, check, hop) = (
+        q(&server.url("/login")),
+        q(&server.url("/check")),
+        q(&server.url("/hop")),
+    );
+    let get = q("GET");
+    let first = run_en(&format!(
+        "call Request {get} {login}
+call Request {get} {check}
+set KeepCookies true
+call Request {get} {login}
+call Request {get} {check}
+call Request {get} {hop}
+get Cookies
+set KeepCookies false
+call Request {get} {check}
+set Cookies {bad}
+get ErrorCode",
+        bad = q("{not json"),
+    ));
+    let jar = first.step(6).string();
+    let cookie = |i: usize| server.requests()[i].header("cookie").map(str::to_string);
+    assert_eq!(cookie(1), None, "nothing is kept without KeepCookies");
+    assert_eq!(cookie(2), None);
+    assert_eq!(
+        cookie(3).as_deref(),
+        Some("session=s3cr3t-cookie"),
+        "/admin's cookie stays there"
+    );
+    assert_eq!(cookie(4).as_deref(), Some("session=s3cr3t-cookie"));
+    let mut after_hop: Vec<String> = cookie(5).unwrap().split("; ").map(String::from).collect();
+    after_hop.sort();
+    assert_eq!(
+        after_hop,
+        ["hop=1", "session=s3cr3t-cookie"],
+        "the hop's cookie goes to the next hop"
+    );
+    assert_eq!(cookie(6), None, "KeepCookies false sends none");
+    assert!(
+        first.step(9).err().contains("JSON array"),
+        "{}",
+        first.step(9).err()
+    );
+    assert_eq!(first.step(10).string(), "invalid_argument");
+
+    // Another object (another server call of the same 1C session).
+    let second = run_ru(&format!(
+        "set СохранятьCookie true
+set ФайлыCookie {jar}
+call ВыполнитьЗапрос {get} {check}
+set ФайлыCookie {empty}
+get ФайлыCookie
+call ВыполнитьЗапрос {get} {check}",
+        jar = q(&jar),
+        empty = q(""),
+    ));
+    second.step(2).ok();
+    let mut moved: Vec<String> = cookie(7).unwrap().split("; ").map(String::from).collect();
+    moved.sort();
+    assert_eq!(moved, ["hop=1", "session=s3cr3t-cookie"]);
+    assert_eq!(second.step(4).string(), "[]");
+    assert_eq!(cookie(8), None);
+}
+
 #[test]
 fn timeouts_end_slow_requests_and_stalled_handshakes() {
     let server = TestServer::http();

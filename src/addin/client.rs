@@ -44,6 +44,10 @@ pub struct Client {
     /// How long final messages stay (QueueRetention).
     pub(crate) queue_retention: Duration,
     pub(crate) events: EventRelay,
+    /// KeepCookies: the jar's cookies go with each call and each answer's
+    /// Set-Cookie is kept.
+    pub(crate) keep_cookies: bool,
+    pub(crate) cookies: http::cookies::Jar,
     /// Parts added by AddFormField / AddFormFile, sent (and cleared) by the
     /// next Request without a body.
     pub(crate) form: http::multipart::Form,
@@ -71,6 +75,8 @@ impl Default for Client {
             queue_database: String::new(),
             queue_retention: crate::queue::DEFAULT_RETENTION,
             events: EventRelay::default(),
+            keep_cookies: false,
+            cookies: http::cookies::Jar::default(),
             form: http::multipart::Form::default(),
             last: Response::default(),
             failure: None,

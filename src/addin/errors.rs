@@ -123,6 +123,11 @@ pub enum CallError {
     ResultTooLarge,
     /// The host gave no memory manager, so no string can be returned.
     NoMemoryManager,
+    /// Cookies is not the JSON that reading it gives.
+    InvalidCookies {
+        target: Target,
+        detail: String,
+    },
     /// A form is pending (AddFormField / AddFormFile) but the call cannot
     /// send it: only Request without Body and ContentType does.
     FormPending,
@@ -172,7 +177,8 @@ impl CallError {
             | CallError::AboveMaximum { target, .. }
             | CallError::InvalidSchedule { target }
             | CallError::InvalidState { target, .. }
-            | CallError::InvalidSecret { target } => Some(*target),
+            | CallError::InvalidSecret { target }
+            | CallError::InvalidCookies { target, .. } => Some(*target),
             _ => None,
         }
     }

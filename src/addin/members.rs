@@ -220,6 +220,18 @@ static PROPERTIES: &[Property] = &[
         set: Some(Client::set_queue_retention),
     },
     Property {
+        en: "KeepCookies",
+        ru: "СохранятьCookie",
+        get: Some(|c| Value::Bool(c.keep_cookies)),
+        set: Some(|c, v| store(&mut c.keep_cookies, v.boolean())),
+    },
+    Property {
+        en: "Cookies",
+        ru: "ФайлыCookie",
+        get: Some(|c| text(&c.cookies.to_json())),
+        set: Some(Client::set_cookies),
+    },
+    Property {
         en: "StatusCode",
         ru: "КодСостояния",
         get: Some(|c| Value::Int(c.last.status.into())),

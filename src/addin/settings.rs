@@ -183,7 +183,19 @@ impl Client {
             basic_auth: (!self.user.is_empty()).then_some((&self.user, &self.password)),
             timeout: self.timeout,
             max_response_size: self.max_response_size,
+            cookies: self.keep_cookies.then_some(&self.cookies),
         }
+    }
+
+    /// Cookies: replaces the jar with the JSON the property gave earlier.
+    pub fn set_cookies(&mut self, value: Arg<'_>) -> Result<(), CallError> {
+        let json = value.str()?;
+        self.cookies
+            .load_json(&json)
+            .map_err(|detail| CallError::InvalidCookies {
+                target: value.target(),
+                detail,
+            })
     }
 
     /// The object's headers with one replaced (SetHeader).

@@ -3,6 +3,7 @@
 //! and is tested on its own (see `tests/http_core.rs`).
 
 mod classify;
+pub mod cookies;
 mod error;
 mod headers;
 pub mod multipart;

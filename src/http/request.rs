@@ -12,6 +12,8 @@ use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Url;
 
+use super::cookies::Jar;
+
 use super::headers::{basic_auth, Headers};
 use super::sign::{unix_now, Signer};
 use super::Error;
@@ -85,6 +87,9 @@ pub struct Request {
     pub timeout: Option<Duration>,
     /// Longest accepted response body; `None` for no limit.
     pub max_response_size: Option<u64>,
+    /// The jar whose cookies go with each hop and which keeps the cookies
+    /// each answer sets; `None` keeps none.
+    pub cookies: Option<Jar>,
 }
 
 impl Request {
@@ -98,6 +103,7 @@ impl Request {
             body: None,
             timeout: Some(Duration::from_secs(30)),
             max_response_size: Some(64 * 1024 * 1024),
+            cookies: None,
         }
     }
 
@@ -114,6 +120,7 @@ impl Request {
             body: self.body.clone(),
             timeout: self.timeout,
             max_response_size: self.max_response_size,
+            cookies: self.cookies.clone(),
         })
     }
 }
@@ -127,6 +134,8 @@ pub struct Defaults<'a> {
     pub basic_auth: Option<(&'a str, &'a str)>,
     pub timeout: Option<Duration>,
     pub max_response_size: Option<u64>,
+    /// The object's cookie jar, when it keeps cookies.
+    pub cookies: Option<&'a Jar>,
 }
 
 /// One call as the caller makes it.
@@ -166,6 +175,7 @@ impl Defaults<'_> {
             body: call.body,
             timeout: self.timeout,
             max_response_size: self.max_response_size,
+            cookies: self.cookies.cloned(),
         }
     }
 }
@@ -181,6 +191,7 @@ pub struct Prepared {
     body: Option<Bytes>,
     timeout: Option<Duration>,
     max_response_size: Option<u64>,
+    cookies: Option<Jar>,
 }
 
 impl Prepared {
@@ -191,6 +202,10 @@ impl Prepared {
     /// The URL without credentials or secrets (see [`super::redact_url`]).
     pub fn shown_url(&self) -> &str {
         &self.shown
+    }
+
+    pub fn cookies(&self) -> Option<&Jar> {
+        self.cookies.as_ref()
     }
 
     pub fn body_len(&self) -> usize {
@@ -295,6 +310,7 @@ mod tests {
             basic_auth: Some(("Aladdin", "open sesame")),
             timeout: None,
             max_response_size: Some(5),
+            cookies: None,
         };
         let request = defaults.shape(call(&[("x-both", "call")], None));
         assert_eq!(request.headers.get("X-Both"), Some("call"));
@@ -318,6 +334,7 @@ mod tests {
             basic_auth: None,
             timeout: None,
             max_response_size: None,
+            cookies: None,
         };
         let request = plain.shape(call(&[], None));
         assert_eq!(

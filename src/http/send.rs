@@ -56,6 +56,14 @@ async fn exchange(
         let mut builder = client
             .request(at.method.clone(), at.url.clone())
             .headers(at.headers.clone());
+        // The jar's cookies for this hop's URL, unless the caller set Cookie.
+        let jar = request.cookies();
+        if let Some(cookie) = jar
+            .filter(|_| !at.headers.contains_key(reqwest::header::COOKIE))
+            .and_then(|jar| jar.header_for(at.url))
+        {
+            builder = builder.header(reqwest::header::COOKIE, cookie);
+        }
         if let Some(deadline) = deadline {
             builder = builder.timeout(deadline.saturating_duration_since(Instant::now()));
         }
@@ -66,6 +74,9 @@ async fn exchange(
             .send()
             .await
             .map_err(|e| classify(&e, &shown, request.timeout(), transport.connect_timeout))?;
+        if let Some(jar) = jar {
+            jar.store_from(at.url, response.headers());
+        }
         if !transport.follow_redirects {
             break (response, shown);
         }

@@ -256,6 +256,8 @@ pub(crate) fn load(json: &str, body: Option<Vec<u8>>) -> Result<Loaded, String> 
         body: body.map(Bytes::from),
         timeout: stored.timeout_ms.map(Duration::from_millis),
         max_response_size: stored.max_response_size,
+        // Queued messages keep no cookies: each is delivered on its own.
+        cookies: None,
     };
     let t = stored.transport;
     let transport = Transport {
