@@ -971,7 +971,7 @@ fn request_parameters_name_writable_properties_of_the_addin() {
         .iter()
         .map(String::as_str)
         .filter(|k| !per_call.contains(k))
-        .chain(["Пользователь", "Пароль"]);
+        .chain(["Пользователь", "Пароль", "ТипАутентификации"]);
     for key in settings {
         match find_property(key).map(|i| &properties()[i]) {
             Some(p) if p.set.is_some() && p.ru == key => {
@@ -1000,6 +1000,7 @@ fn request_parameters_name_writable_properties_of_the_addin() {
         "SigningSecret",
         "LogFile",
         "QueueDirectory",
+        "AuthType",
     ] {
         assert!(set.contains(en), "no request parameter sets {en}: {set:?}");
     }

@@ -225,6 +225,10 @@ pub fn message(err: &CallError, lang: Lang) -> Message {
         CallError::Queue(e) => queue_message(e, lang),
         CallError::ResultTooLarge => m! {"result_too_large", lang, "the result is too large to return to 1C (more than 4 GiB)", "результат слишком велик для передачи в 1С (более 4 ГиБ)"},
         CallError::NoMemoryManager => m! {"host_memory", lang, "the host did not provide a memory manager (setMemManager)", "платформа не передала менеджер памяти (setMemManager)"},
+        CallError::InvalidAuthType { got, .. } => {
+            let got = got.escape_debug();
+            m! {"invalid_argument", lang, "{what} must be Basic or Digest, not \"{got}\"", "{what} должен быть Basic или Digest, а не \"{got}\""}
+        }
         CallError::InvalidCookies { detail, .. } => m! {"invalid_argument", lang, "{what} must be the JSON array that reading it gives, or \"\" for none: {detail}", "{what} должно быть JSON-массивом, который даёт его чтение, или \"\" — без cookie: {detail}"},
         CallError::FormPending => m! {"form_pending", lang, "the form added by AddFormField/AddFormFile is sent by Request without Body and ContentType; send it that way or call ClearForm first (nothing was sent)", "форму, добавленную ДобавитьПолеФормы/ДобавитьФайлФормы, отправляет ВыполнитьЗапрос без Тело и ТипСодержимого; отправьте её так или сначала вызовите ОчиститьФорму (ничего не отправлено)"},
         CallError::NoSuchMember => m! {"no_such_member", lang, "no such method or property", "нет такого метода или свойства"},
@@ -584,6 +588,10 @@ mod tests {
             CallError::Queue(QueueError::Thread(std::io::Error::other(
                 "resource temporarily unavailable",
             ))),
+            CallError::InvalidAuthType {
+                target: Target::property("AuthType", "ТипАутентификации"),
+                got: "NTLM".into(),
+            },
             CallError::InvalidCookies {
                 target: Target::property("Cookies", "ФайлыCookie"),
                 detail: "expected value at line 1 column 1".into(),

@@ -31,6 +31,9 @@ pub struct Client {
     pub(crate) max_response_size: Option<u64>,
     pub(crate) user: String,
     pub(crate) password: String,
+    /// AuthType Digest: User and Password answer a Digest challenge instead
+    /// of going as Basic with every request.
+    pub(crate) digest_auth: bool,
     pub(crate) headers: Headers,
     /// The queue's pauses in seconds (RetrySchedule).
     pub(crate) retry_schedule: Vec<u64>,
@@ -65,6 +68,7 @@ impl Default for Client {
             max_response_size: Some(DEFAULT_MAX_RESPONSE_SIZE),
             user: String::new(),
             password: String::new(),
+            digest_auth: false,
             headers: Headers::new(),
             retry_schedule: crate::queue::DEFAULT_SCHEDULE.to_vec(),
             retry_count: 0,

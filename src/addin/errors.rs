@@ -123,6 +123,11 @@ pub enum CallError {
     ResultTooLarge,
     /// The host gave no memory manager, so no string can be returned.
     NoMemoryManager,
+    /// AuthType is neither Basic nor Digest.
+    InvalidAuthType {
+        target: Target,
+        got: String,
+    },
     /// Cookies is not the JSON that reading it gives.
     InvalidCookies {
         target: Target,
@@ -178,7 +183,8 @@ impl CallError {
             | CallError::InvalidSchedule { target }
             | CallError::InvalidState { target, .. }
             | CallError::InvalidSecret { target }
-            | CallError::InvalidCookies { target, .. } => Some(*target),
+            | CallError::InvalidCookies { target, .. }
+            | CallError::InvalidAuthType { target, .. } => Some(*target),
             _ => None,
         }
     }

@@ -136,6 +136,12 @@ static PROPERTIES: &[Property] = &[
         set: Some(|c, v| store(&mut c.password, v.str())),
     },
     Property {
+        en: "AuthType",
+        ru: "ТипАутентификации",
+        get: Some(|c| text(if c.digest_auth { "Digest" } else { "Basic" })),
+        set: Some(Client::set_auth_type),
+    },
+    Property {
         en: "Headers",
         ru: "Заголовки",
         get: Some(|c| text(&c.headers_shown())),

@@ -181,10 +181,28 @@ impl Client {
         http::Defaults {
             headers: &self.headers,
             basic_auth: (!self.user.is_empty()).then_some((&self.user, &self.password)),
+            digest: self.digest_auth,
             timeout: self.timeout,
             max_response_size: self.max_response_size,
             cookies: self.keep_cookies.then_some(&self.cookies),
         }
+    }
+
+    /// AuthType: "Basic" (User and Password with every request) or
+    /// "Digest" (in answer to the server's challenge).
+    pub fn set_auth_type(&mut self, value: Arg<'_>) -> Result<(), CallError> {
+        let text = value.str()?;
+        self.digest_auth = match text.trim().to_ascii_lowercase().as_str() {
+            "" | "basic" => false,
+            "digest" => true,
+            _ => {
+                return Err(CallError::InvalidAuthType {
+                    target: value.target(),
+                    got: text,
+                })
+            }
+        };
+        Ok(())
     }
 
     /// Cookies: replaces the jar with the JSON the property gave earlier.

@@ -4,6 +4,7 @@
 
 mod classify;
 pub mod cookies;
+mod digest;
 mod error;
 mod headers;
 pub mod multipart;

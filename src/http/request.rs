@@ -90,6 +90,22 @@ pub struct Request {
     /// The jar whose cookies go with each hop and which keeps the cookies
     /// each answer sets; `None` keeps none.
     pub cookies: Option<Jar>,
+    /// Credentials that answer a `WWW-Authenticate: Digest` challenge of
+    /// the request's own origin.
+    pub digest: Option<DigestCredentials>,
+}
+
+/// User name and password for HTTP Digest. No `Debug` of the password.
+#[derive(Clone)]
+pub struct DigestCredentials {
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for DigestCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DigestCredentials({:?}, ***)", self.user)
+    }
 }
 
 impl Request {
@@ -104,6 +120,7 @@ impl Request {
             timeout: Some(Duration::from_secs(30)),
             max_response_size: Some(64 * 1024 * 1024),
             cookies: None,
+            digest: None,
         }
     }
 
@@ -121,6 +138,7 @@ impl Request {
             timeout: self.timeout,
             max_response_size: self.max_response_size,
             cookies: self.cookies.clone(),
+            digest: self.digest.clone(),
         })
     }
 }
@@ -130,8 +148,10 @@ impl Request {
 pub struct Defaults<'a> {
     /// The object's headers; a call's headers of the same name win.
     pub headers: &'a Headers,
-    /// HTTP Basic credentials, sent unless a header sets Authorization.
+    /// HTTP credentials: sent as Basic unless a header sets Authorization,
+    /// or, with `digest`, only in answer to a Digest challenge.
     pub basic_auth: Option<(&'a str, &'a str)>,
+    pub digest: bool,
     pub timeout: Option<Duration>,
     pub max_response_size: Option<u64>,
     /// The object's cookie jar, when it keeps cookies.
@@ -165,8 +185,18 @@ impl Defaults<'_> {
                 }
             }
         }
-        if let Some((user, password)) = self.basic_auth {
-            headers.set_default("Authorization", basic_auth(user, password));
+        let mut digest = None;
+        match self.basic_auth {
+            Some((user, password)) if self.digest => {
+                digest = Some(DigestCredentials {
+                    user: user.to_string(),
+                    password: password.to_string(),
+                });
+            }
+            Some((user, password)) => {
+                headers.set_default("Authorization", basic_auth(user, password));
+            }
+            None => {}
         }
         Request {
             method: call.method,
@@ -176,6 +206,7 @@ impl Defaults<'_> {
             timeout: self.timeout,
             max_response_size: self.max_response_size,
             cookies: self.cookies.cloned(),
+            digest,
         }
     }
 }
@@ -192,6 +223,7 @@ pub struct Prepared {
     timeout: Option<Duration>,
     max_response_size: Option<u64>,
     cookies: Option<Jar>,
+    digest: Option<DigestCredentials>,
 }
 
 impl Prepared {
@@ -206,6 +238,10 @@ impl Prepared {
 
     pub fn cookies(&self) -> Option<&Jar> {
         self.cookies.as_ref()
+    }
+
+    pub fn digest(&self) -> Option<&DigestCredentials> {
+        self.digest.as_ref()
     }
 
     pub fn body_len(&self) -> usize {
@@ -308,6 +344,7 @@ mod tests {
         let defaults = Defaults {
             headers: &object,
             basic_auth: Some(("Aladdin", "open sesame")),
+            digest: false,
             timeout: None,
             max_response_size: Some(5),
             cookies: None,
@@ -332,6 +369,7 @@ mod tests {
         let plain = Defaults {
             headers: &empty,
             basic_auth: None,
+            digest: false,
             timeout: None,
             max_response_size: None,
             cookies: None,

@@ -53,29 +53,25 @@ async fn exchange(
             None => Cow::Borrowed(request.shown_url()),
             Some(hop) => Cow::Owned(super::redact_url(&hop.url)),
         };
-        let mut builder = client
-            .request(at.method.clone(), at.url.clone())
-            .headers(at.headers.clone());
-        // The jar's cookies for this hop's URL, unless the caller set Cookie.
         let jar = request.cookies();
-        if let Some(cookie) = jar
-            .filter(|_| !at.headers.contains_key(reqwest::header::COOKIE))
-            .and_then(|jar| jar.header_for(at.url))
-        {
-            builder = builder.header(reqwest::header::COOKIE, cookie);
-        }
-        if let Some(deadline) = deadline {
-            builder = builder.timeout(deadline.saturating_duration_since(Instant::now()));
-        }
-        if let Some(body) = at.body {
-            builder = builder.body(body.clone());
-        }
-        let response = builder
+        let failed =
+            |e: reqwest::Error| classify(&e, &shown, request.timeout(), transport.connect_timeout);
+        let mut response = hop_request(client, &at, jar, deadline, None)
             .send()
             .await
-            .map_err(|e| classify(&e, &shown, request.timeout(), transport.connect_timeout))?;
+            .map_err(failed)?;
         if let Some(jar) = jar {
             jar.store_from(at.url, response.headers());
+        }
+        // A Digest challenge of the request's own origin is answered once.
+        if let Some(authorization) = digest_answer(request, &at, url, &response) {
+            response = hop_request(client, &at, jar, deadline, Some(authorization))
+                .send()
+                .await
+                .map_err(failed)?;
+            if let Some(jar) = jar {
+                jar.store_from(at.url, response.headers());
+            }
         }
         if !transport.follow_redirects {
             break (response, shown);
@@ -119,6 +115,70 @@ async fn exchange(
         body,
         url: answered.into(),
     })
+}
+
+/// The request of one hop: its headers, the jar's cookies for its URL
+/// (unless the caller set Cookie), what is left of the Timeout, its body,
+/// and an `Authorization` that answers a challenge.
+fn hop_request(
+    client: &reqwest::Client,
+    at: &At<'_>,
+    jar: Option<&super::cookies::Jar>,
+    deadline: Option<Instant>,
+    authorization: Option<reqwest::header::HeaderValue>,
+) -> reqwest::RequestBuilder {
+    let mut builder = client
+        .request(at.method.clone(), at.url.clone())
+        .headers(at.headers.clone());
+    if let Some(cookie) = jar
+        .filter(|_| !at.headers.contains_key(reqwest::header::COOKIE))
+        .and_then(|jar| jar.header_for(at.url))
+    {
+        builder = builder.header(reqwest::header::COOKIE, cookie);
+    }
+    if let Some(authorization) = authorization {
+        builder = builder.header(reqwest::header::AUTHORIZATION, authorization);
+    }
+    if let Some(deadline) = deadline {
+        builder = builder.timeout(deadline.saturating_duration_since(Instant::now()));
+    }
+    if let Some(body) = at.body {
+        builder = builder.body(body.clone());
+    }
+    builder
+}
+
+/// The `Authorization` that answers `response`'s Digest challenge, when the
+/// request carries Digest credentials, the hop is on the request's own
+/// origin and the caller set no Authorization of its own.
+fn digest_answer(
+    request: &Prepared,
+    at: &At<'_>,
+    origin: &reqwest::Url,
+    response: &reqwest::Response,
+) -> Option<reqwest::header::HeaderValue> {
+    let credentials = request.digest()?;
+    if response.status() != reqwest::StatusCode::UNAUTHORIZED
+        || at.url.origin() != origin.origin()
+        || at.headers.contains_key(reqwest::header::AUTHORIZATION)
+    {
+        return None;
+    }
+    let challenge = super::digest::Challenge::from_headers(response.headers())?;
+    let mut target = at.url.path().to_string();
+    if let Some(query) = at.url.query() {
+        target.push('?');
+        target.push_str(query);
+    }
+    let value = challenge.authorization(
+        &credentials.user,
+        &credentials.password,
+        at.method.as_str(),
+        &target,
+        &super::sign::new_message_id(),
+        1,
+    );
+    reqwest::header::HeaderValue::from_str(&value).ok()
 }
 
 async fn read_body(

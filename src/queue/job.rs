@@ -258,6 +258,7 @@ pub(crate) fn load(json: &str, body: Option<Vec<u8>>) -> Result<Loaded, String> 
         max_response_size: stored.max_response_size,
         // Queued messages keep no cookies: each is delivered on its own.
         cookies: None,
+        digest: None,
     };
     let t = stored.transport;
     let transport = Transport {
