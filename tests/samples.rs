@@ -828,6 +828,166 @@ fn guide_examples_run_unchanged_but_for_the_module_name() {
     assert!(errors.is_empty(), "{}", errors.join("\n"));
 }
 
+// ---- the КоннекторHTTP compatibility table ------------------------------------------
+
+/// The exported functions of КоннекторHTTP 2.6.0's programming interface
+/// (src/ru/CommonModules/КоннекторHTTP in vbondarevsky/Connector; its
+/// service callbacks ПреобразованиеJson, ВосстановлениеJson, ЧислоИзСтроки
+/// and ДатаИзСтроки* left out).
+const CONNECTOR_FUNCTIONS: [&str; 36] = [
+    "Get",
+    "GetJson",
+    "Options",
+    "Head",
+    "Post",
+    "Put",
+    "Patch",
+    "Delete",
+    "Mkcol",
+    "ВызватьМетод",
+    "PostJson",
+    "PutJson",
+    "DeleteJson",
+    "НовыеПараметры",
+    "НовыйОтправляемыйФайл",
+    "СоздатьСессию",
+    "НовыйОтвет",
+    "НоваяАутентификацияОС",
+    "НоваяАутентификацияBasic",
+    "НоваяАутентификацияDigest",
+    "НоваяАутентификацияBearer",
+    "НоваяАутентификацияAWS4",
+    "КакJson",
+    "КакТекст",
+    "КакДвоичныеДанные",
+    "КакXDTO",
+    "КакИсключение",
+    "РазобратьURL",
+    "ОбъектВJson",
+    "JsonВОбъект",
+    "HMAC",
+    "КодыСостоянияHTTP",
+    "ПредставлениеКодаСостоянияHTTP",
+    "ПрочитатьGZip",
+    "ЗаписатьGZip",
+    "ПодготовитьЗапрос",
+];
+
+/// The keys of its НовыеПараметры() and ПараметрыЗаписиJSON from their
+/// description.
+const CONNECTOR_KEYS: [&str; 18] = [
+    "Заголовки",
+    "Аутентификация",
+    "Прокси",
+    "ПараметрыЗапроса",
+    "ПроверятьSSL",
+    "КлиентскийСертификатSSL",
+    "Cookies",
+    "Таймаут",
+    "РазрешитьПеренаправление",
+    "Json",
+    "ПараметрыПреобразованияJSON",
+    "ПараметрыЗаписиJSON",
+    "Данные",
+    "Файлы",
+    "МаксимальноеКоличествоПовторов",
+    "МаксимальноеВремяПовторов",
+    "КоэффициентЭкспоненциальнойЗадержки",
+    "ПовторятьДляКодовСостояний",
+];
+
+/// The rows of the README table whose first header cell is `first`: the
+/// names in backticks of the first cell (a `(…)` after a name dropped) and
+/// the verdict.
+fn compatibility_rows(readme: &str, first: &str) -> Vec<(Vec<String>, String)> {
+    let mut rows = Vec::new();
+    let mut inside = false;
+    for line in readme.lines() {
+        if !line.starts_with('|') {
+            inside = false;
+            continue;
+        }
+        let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+        if cells.first() == Some(&first) {
+            inside = true;
+            continue;
+        }
+        if !inside || cells[0].starts_with("---") {
+            continue;
+        }
+        let names = cells[0]
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|span| span.chars().next().is_some_and(char::is_alphabetic))
+            .map(|span| {
+                span.split('(')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string()
+            })
+            .collect();
+        rows.push((names, cells.get(1).copied().unwrap_or_default().to_string()));
+    }
+    rows
+}
+
+#[test]
+fn the_compatibility_table_has_one_row_per_connector_name_and_true_totals() {
+    let readme = read_text(&readme_path());
+    let mut errors = Vec::new();
+    let mut totals = Vec::new();
+    for (header, all) in [
+        ("Функция КоннекторHTTP", &CONNECTOR_FUNCTIONS[..]),
+        ("Ключ `НовыеПараметры()`", &CONNECTOR_KEYS[..]),
+    ] {
+        let rows = compatibility_rows(&readme, header);
+        let listed: Vec<&String> = rows.iter().flat_map(|(names, _)| names).collect();
+        for name in all {
+            let times = listed.iter().filter(|n| n.as_str() == *name).count();
+            if times != 1 {
+                errors.push(format!("{header}: {name} is listed {times} times"));
+            }
+        }
+        for name in &listed {
+            if !all.contains(&name.as_str()) {
+                errors.push(format!("{header}: {name} is not КоннекторHTTP's"));
+            }
+        }
+        for verdict in ["да", "иначе", "нет"] {
+            let n: usize = rows
+                .iter()
+                .filter(|(_, v)| v == verdict)
+                .map(|(names, _)| names.len())
+                .sum();
+            totals.push(format!("{verdict} — {n}"));
+        }
+        if rows
+            .iter()
+            .any(|(_, v)| !["да", "иначе", "нет"].contains(&v.as_str()))
+        {
+            errors.push(format!("{header}: a verdict other than да / иначе / нет"));
+        }
+    }
+    let summary = readme
+        .split_once("Итого: ")
+        .map(|(_, rest)| {
+            rest.split("\n\n")
+                .next()
+                .unwrap_or_default()
+                .replace('\n', " ")
+        })
+        .unwrap_or_default();
+    let (functions, keys) = (totals[..3].join(", "), totals[3..].join(", "));
+    if !summary.contains(&functions) || !summary.contains(&keys) {
+        errors.push(format!(
+            "the totals must read {functions} (functions) and {keys} (keys): {summary}"
+        ));
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
 // ---- calls between the common modules ---------------------------------------------
 
 /// Every `<Module>.<Function>(…)` naming one of the samples' common modules
@@ -964,6 +1124,7 @@ fn request_parameters_name_writable_properties_of_the_addin() {
         "Файлы",
         "Данные",
         "Json",
+        "Cookies",
     ];
     let mut errors = Vec::new();
     let mut set = BTreeSet::new();
