@@ -56,22 +56,24 @@ async fn exchange(
         let jar = request.cookies();
         let failed =
             |e: reqwest::Error| classify(&e, &shown, request.timeout(), transport.connect_timeout);
+        // Every answer's cookies are kept, a 401's too.
+        let keep_cookies = |response: &reqwest::Response| {
+            if let Some(jar) = jar {
+                jar.store_from(at.url, response.headers());
+            }
+        };
         let mut response = hop_request(client, &at, jar, deadline, None)
             .send()
             .await
             .map_err(failed)?;
-        if let Some(jar) = jar {
-            jar.store_from(at.url, response.headers());
-        }
+        keep_cookies(&response);
         // A Digest challenge of the request's own origin is answered once.
         if let Some(authorization) = digest_answer(request, &at, url, &response) {
             response = hop_request(client, &at, jar, deadline, Some(authorization))
                 .send()
                 .await
                 .map_err(failed)?;
-            if let Some(jar) = jar {
-                jar.store_from(at.url, response.headers());
-            }
+            keep_cookies(&response);
         }
         if !transport.follow_redirects {
             break (response, shown);
