@@ -4,12 +4,15 @@
 # against glibc 2.17). Checks every library (exports, imports, glibc level,
 # version resource), then proves the zip the way 1C uses it: the C host reads
 # MANIFEST.XML from the zip, picks this machine's library, loads it and sends
-# one webhook to a local receiver.
+# one webhook to a local receiver. Then writes the configuration extension
+# dist/Webhook1C-<version>-extension/ (and its .zip) around that zip with
+# manifest/extension.py and checks it with tests/extension/check.py.
 #
 # Needs the Rust toolchain (rustup). Everything else it installs when run as
 # root: rustup targets, Debian's gcc, zip, unzip, binutils, mingw-w64,
-# python3-venv and libc6-i386, and zig with cargo-zigbuild from PyPI (into
-# target/zig-venv). Not root: it names what is missing and stops.
+# python3-venv and libc6-i386, zig with cargo-zigbuild from PyPI (into
+# target/zig-venv) and bslfmt from PyPI (into target/py-venv). Not root: it
+# names what is missing and stops.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -182,8 +185,15 @@ unzip -l "$zipfile" | sed 's/^/    /'
 say "loading $zipfile like 1C (MANIFEST.XML picks this machine's library) and sending a webhook"
 prove linux-x86_64 "$check/webhook1c-host" "$zipfile" || die "the package did not deliver a webhook"
 
+# ---- the configuration extension -----------------------------------------------
+extension="$dist/Webhook1C-$version-extension"
+say "writing the configuration extension $extension (its common template is $zipfile)"
+bslfmt=$(tests/support/bslfmt.sh)
+python3 manifest/extension.py "$version" "$zipfile" "$extension" "$bslfmt"
+python3 tests/extension/check.py "$extension" "$zipfile" "$bslfmt" || die "the extension dump failed its check"
+
 say "sizes (bytes)"
-for f in "$zipfile" "$stage"/*.dll "$stage"/*.so; do
+for f in "$zipfile" "$extension.zip" "$stage"/*.dll "$stage"/*.so; do
     printf '    %10d  %s\n' "$(stat -c %s "$f")" "$f"
 done
 say "OK: $zipfile"

@@ -10,7 +10,10 @@
 #   3. tests/wine/run.sh: the same C host suite against the Windows DLLs
 #      under Wine (x86_64; x86 too where 32-bit Wine installs);
 #   4. package.sh: the release build of every platform, its checks (exports,
-#      imports, glibc 2.17) and a webhook sent through the packed zip.
+#      imports, glibc 2.17), a webhook sent through the packed zip, and the
+#      configuration extension dump with its structural check;
+#   5. tests/extension/check.py --self-test: that check catches each of a
+#      list of breaks made in a copy of the dump.
 # Everything talks to 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,21 +61,16 @@ if [ ! -x target/py-venv/bin/python ] ||
     target/py-venv/bin/pip install -q $verifiers
 fi
 
-# The 1C code formatter (PyPI) for the .bsl files of 1c-samples/, pinned so
-# that a new release cannot change what counts as formatted.
-bslfmt_version=0.27.0
-if ! target/py-venv/bin/bslfmt --version 2>/dev/null | grep -qx "bslfmt $bslfmt_version"; then
-    step "installing bslfmt $bslfmt_version into target/py-venv"
-    [ -x target/py-venv/bin/python ] || python3 -m venv target/py-venv
-    target/py-venv/bin/pip install -q "bslfmt==$bslfmt_version"
-fi
+# The 1C code formatter (PyPI, pinned there) for the .bsl files of 1c-samples/
+# and of the extension.
+bslfmt=$(tests/support/bslfmt.sh)
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "bslfmt --check: the 1C samples are formatted as bslfmt formats them"
 mapfile -d '' bsl_files < <(find 1c-samples -name '*.bsl' -print0 | sort -z)
-target/py-venv/bin/bslfmt --check --diff -- "${bsl_files[@]}"
+"$bslfmt" --check --diff -- "${bsl_files[@]}"
 
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
@@ -83,8 +81,12 @@ cargo test --locked 2>&1 | tee -a "$log"
 step "the C host suite against the Windows DLLs under Wine"
 tests/wine/run.sh 2>&1 | tee -a "$log"
 
-step "package.sh: release builds, their checks, and a webhook through the zip"
+step "package.sh: release builds, their checks, a webhook through the zip, the extension dump"
 ./package.sh
+
+step "the extension dump: its structural check breaks a copy in 15 ways and catches each"
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+python3 tests/extension/check.py "dist/Webhook1C-$version-extension" "dist/Webhook1C-$version.zip" "$bslfmt" --self-test
 
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { p += $4; f += $6 } END { printf "\ntests: %d passed, %d failed\n", p, f }' "$log"
