@@ -1,5 +1,6 @@
 //! Webhook1C benchmarks, side by side in one run on loopback with 1 KB JSON
-//! bodies: the ABI path against the Rust HTTP core, a fresh add-in object
+//! bodies: the ABI path against the Rust HTTP core, both against the floor
+//! (a bare kept-alive client; our test server and nginx), a fresh add-in object
 //! per call against a reused one, Webhook1C against what a 1C developer
 //! would use instead (a new connection per request, curl per request) and a
 //! well-known reference client (Python `requests.Session`), the durable
@@ -10,7 +11,7 @@
 //! `benches/run.sh` builds what this needs, runs it and plots the CSV.
 //!
 //! Options: `--quick` (few calls, for a smoke run), `--only GROUP[,GROUP]`
-//! (abi, pool, alternatives, queue, memory, coldstart, size).
+//! (abi, floor, pool, alternatives, queue, memory, coldstart, size).
 //! Environment: `WEBHOOK1C_LIBRARY` (default target/release/libwebhook1c.so),
 //! `WEBHOOK1C_BENCH_PYTHON` (a Python with `requests`; default
 //! target/py-venv/bin/python).
@@ -428,6 +429,259 @@ fn abi_overhead(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
             "ratio",
             format!("{note}; target ≤ 1.10"),
         );
+    }
+}
+
+/// A local nginx (Debian's nginx-light) on free ports that answers every
+/// request with 200 and `{}`, over HTTP and over HTTPS with the test CA's
+/// server certificate: a receiver that is not ours, for the floor group.
+/// One process (`master_process off`), so that killing it leaves no worker
+/// behind holding the ports.
+struct Nginx {
+    child: std::process::Child,
+    http_port: u16,
+    https_port: u16,
+}
+
+impl Nginx {
+    /// Starts nginx in the foreground, or None when it is not installed.
+    fn start(work: &Path, tls: &TlsFixtures) -> Option<Nginx> {
+        let binary = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())?;
+        let dir = work.join("nginx");
+        std::fs::create_dir_all(dir.join("body")).expect("target/bench/nginx");
+        std::fs::write(dir.join("cert.pem"), &tls.server.cert_pem).expect("cert.pem");
+        std::fs::write(dir.join("key.pem"), &tls.server.key_pem).expect("key.pem");
+        let (http_port, https_port) = (free_port(), free_port());
+        let d = path_str(&dir);
+        let conf = format!(
+            "worker_processes 1;\ndaemon off;\nmaster_process off;\npid {d}/nginx.pid;\n\
+             error_log {d}/error.log;\n\
+             events {{ worker_connections 256; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  \
+             keepalive_requests 10000000;\n  default_type application/json;\n  \
+             ssl_certificate {d}/cert.pem;\n  ssl_certificate_key {d}/key.pem;\n  \
+             server {{\n    listen 127.0.0.1:{http_port};\n    listen 127.0.0.1:{https_port} ssl;\n    \
+             location / {{ return 200 '{{}}'; }}\n  }}\n}}\n"
+        );
+        std::fs::write(dir.join("nginx.conf"), conf).expect("nginx.conf");
+        let child = Command::new(binary)
+            .args(["-p", d, "-c", &format!("{d}/nginx.conf")])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start nginx");
+        let nginx = Nginx {
+            child,
+            http_port,
+            https_port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", https_port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "nginx did not start: see {d}/error.log"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(nginx)
+    }
+
+    fn url(&self, https: bool) -> String {
+        if https {
+            format!("https://localhost:{}/status/200", self.https_port)
+        } else {
+            format!("http://127.0.0.1:{}/status/200", self.http_port)
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// `--floor-client URL JSON_FILE COUNT [CA_PEM]`: the floor. One kept-alive
+/// connection (rustls over TCP for https, the TLS library the add-in uses)
+/// writes the same POST the add-in writes, as one buffer, and reads each
+/// answer's head and Content-Length body; nothing else happens per call.
+fn floor_client(url: &str, json_file: &Path, count: usize, ca: Option<String>) {
+    use std::io::Write as _;
+    let json = std::fs::read(json_file).expect("read the JSON file");
+    let (scheme, rest) = url.split_once("://").expect("URL with a scheme");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let (host, port) = authority.rsplit_once(':').expect("URL with a port");
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nhost: {authority}\r\ncontent-type: application/json; charset=utf-8\r\n\
+         content-length: {}\r\n\r\n",
+        json.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&json);
+    let tcp =
+        std::net::TcpStream::connect((host, port.parse::<u16>().expect("port"))).expect("connect");
+    tcp.set_nodelay(true).expect("TCP_NODELAY");
+    let mut buffer = Vec::with_capacity(4096);
+    let rate = if scheme == "https" {
+        use rustls::pki_types::pem::PemObject as _;
+        let mut roots = rustls::RootCertStore::empty();
+        let ca = ca.expect("a CA PEM file for https");
+        for cert in rustls::pki_types::CertificateDer::pem_file_iter(&ca).expect("CA PEM") {
+            roots
+                .add(cert.expect("CA certificate"))
+                .expect("add the CA");
+        }
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from(host.to_string()).expect("name");
+        let connection = rustls::ClientConnection::new(Arc::new(config), name).expect("TLS");
+        let mut stream = rustls::StreamOwned::new(connection, tcp);
+        rps(count, || exchange(&mut stream, &request, &mut buffer))
+    } else {
+        let mut stream = tcp;
+        rps(count, || exchange(&mut stream, &request, &mut buffer))
+    };
+    std::io::stdout().flush().ok();
+    println!("result mode=floor calls={count} rps={rate:.1}");
+}
+
+/// Writes one request and reads its answer: the head up to the blank line,
+/// then as many body bytes as Content-Length says. Panics on anything but 200.
+fn exchange<S: std::io::Read + std::io::Write>(
+    stream: &mut S,
+    request: &[u8],
+    buffer: &mut Vec<u8>,
+) {
+    stream.write_all(request).expect("write the request");
+    buffer.clear();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        let n = stream.read(&mut chunk).expect("read the answer");
+        assert!(n > 0, "the server closed the connection");
+        buffer.extend_from_slice(&chunk[..n]);
+        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+    };
+    let head = std::str::from_utf8(&buffer[..head_end]).expect("an ASCII head");
+    assert!(head.starts_with("HTTP/1.1 200"), "answer: {head}");
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())?
+        })
+        .expect("a Content-Length");
+    while buffer.len() < head_end + length {
+        let n = stream.read(&mut chunk).expect("read the body");
+        assert!(n > 0, "the server closed the connection");
+        buffer.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// 1a. The distance to the wire: the add-in through the C host and the Rust
+///     core against the floor (one kept-alive connection that writes the
+///     same request and reads the answer, nothing more), over HTTP and
+///     HTTPS, against our test server and against nginx.
+fn floor(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
+    println!(
+        "\n== the distance to the wire: the add-in and the core against a bare kept-alive client"
+    );
+    let count = s.count(10_000, 300).to_string();
+    let ca = path_str(&tls.ca_path).to_string();
+    let trust = format!("TrustedCertificates={ca}");
+    let nginx = Nginx::start(&s.work, tls);
+    if nginx.is_none() {
+        println!(
+            "  nginx is not installed (Debian's nginx-light): only the test server is measured"
+        );
+    }
+    for https in [false, true] {
+        let server = if https {
+            TestServer::https(tls.server_config())
+        } else {
+            TestServer::http()
+        };
+        let scheme = if https { "HTTPS" } else { "HTTP" };
+        let mut receivers = vec![("test server", server.url("/status/200"))];
+        if let Some(nginx) = &nginx {
+            receivers.push(("nginx", nginx.url(https)));
+        }
+        for (receiver, url) in receivers {
+            let mut floor_args = vec!["--floor-client", &url, path_str(&s.json_file), &count];
+            let mut core_args = vec!["--core-client", &url, path_str(&s.json_file), &count];
+            let mut abi_args = vec!["bench", &url, path_str(&s.json_file), &count];
+            if https {
+                floor_args.push(&ca);
+                core_args.push(&ca);
+                abi_args.extend(["--set", &trust]);
+            }
+            let (mut floors, mut cores, mut abis, mut ratios) = (vec![], vec![], vec![], vec![]);
+            for pair in 0..s.paired_runs() {
+                server.clear_requests();
+                // The floor and the add-in take turns going first.
+                let (bare, through_abi) = if pair % 2 == 0 {
+                    let bare = own_client_rps(&floor_args);
+                    (bare, number(&run_load(s, &abi_args), "rps"))
+                } else {
+                    let through_abi = number(&run_load(s, &abi_args), "rps");
+                    (own_client_rps(&floor_args), through_abi)
+                };
+                server.clear_requests();
+                cores.push(own_client_rps(&core_args));
+                floors.push(bare);
+                abis.push(through_abi);
+                ratios.push(through_abi / bare);
+            }
+            let (bare, core, through_abi) = (median(floors), median(cores), median(abis));
+            let label = format!("{scheme}, {receiver}");
+            report.add(
+                "floor",
+                format!("floor: one kept-alive connection, bare, {label}"),
+                bare,
+                "req/s",
+                format!("{count} calls × {} runs, median", ratios.len()),
+            );
+            report.add(
+                "floor",
+                format!("Rust HTTP core, {label}"),
+                core,
+                "req/s",
+                format!("{:.2} of the floor", core / bare),
+            );
+            report.add(
+                "floor",
+                format!("C host → PostJson, {label}"),
+                through_abi,
+                "req/s",
+                format!(
+                    "{:.0} µs per call more than the floor",
+                    1e6 / through_abi - 1e6 / bare
+                ),
+            );
+            let (ratio, note) = paired(&ratios);
+            report.add(
+                "floor",
+                format!("C host → PostJson / floor, {label}"),
+                ratio,
+                "ratio",
+                format!("{note}; goal ≥ 0.5 over HTTPS"),
+            );
+        }
     }
 }
 
@@ -972,6 +1226,12 @@ fn main() {
                 println!("result mode=pg-worker done");
                 return;
             }
+            "--floor-client" => {
+                let url = args.next().expect("URL");
+                let json_file = PathBuf::from(args.next().expect("JSON_FILE"));
+                let count = args.next().and_then(|n| n.parse().ok()).expect("COUNT");
+                return floor_client(&url, &json_file, count, args.next());
+            }
             "--core-client" => {
                 let url = args.next().expect("URL");
                 let json_file = PathBuf::from(args.next().expect("JSON_FILE"));
@@ -1022,6 +1282,9 @@ fn main() {
     let mut report = Report::default();
     if settings.wants("abi") {
         abi_overhead(&settings, &mut report, &tls);
+    }
+    if settings.wants("floor") {
+        floor(&settings, &mut report, &tls);
     }
     if settings.wants("pool") {
         pool(&settings, &mut report, &tls);
