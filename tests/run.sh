@@ -9,8 +9,11 @@
 #      verifiers (standardwebhooks and svix from PyPI, into target/py-venv);
 #   3. tests/wine/run.sh: the same C host suite against the Windows DLLs
 #      under Wine (x86_64; x86 too where 32-bit Wine installs);
-#   4. package.sh: the release build of every platform, its checks (exports,
-#      imports, glibc 2.17) and a webhook sent through the packed zip.
+#   4. tests/qemu/run.sh: the same C host suite against the Linux ARM64
+#      library, an aarch64 build of the host run by qemu-user;
+#   5. package.sh: the release build of every platform, its checks (exports,
+#      imports, glibc 2.17, ELF machine) and a webhook sent through the packed
+#      zip, on x86_64 and on ARM64 under qemu-user.
 # Everything talks to 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -82,6 +85,9 @@ cargo test --locked 2>&1 | tee -a "$log"
 
 step "the C host suite against the Windows DLLs under Wine"
 tests/wine/run.sh 2>&1 | tee -a "$log"
+
+step "the C host suite against the Linux ARM64 library under qemu-user"
+tests/qemu/run.sh 2>&1 | tee -a "$log"
 
 step "package.sh: release builds, their checks, and a webhook through the zip"
 ./package.sh
