@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Builds the Webhook1C package, dist/Webhook1C-<version>.zip: MANIFEST.XML and
-# one library per platform (Windows x86_64 and x86, Linux x86_64 and x86 built
-# against glibc 2.17). Checks every library (exports, imports, glibc level,
-# version resource), then proves the zip the way 1C uses it: the C host reads
-# MANIFEST.XML from the zip, picks this machine's library, loads it and sends
-# one webhook to a local receiver. Then writes the configuration extension
-# dist/Webhook1C-<version>-extension/ (and its .zip) around that zip with
-# manifest/extension.py and checks it with tests/extension/check.py.
+# one library per platform (Windows x86_64 and x86, Linux x86_64, ARM64 and x86
+# built against glibc 2.17). Checks every library (exports, imports, glibc
+# level, ELF machine, version resource), then proves the zip the way 1C uses
+# it: the C host reads MANIFEST.XML from the zip, picks its own platform's
+# library, loads it and sends one webhook to a local receiver. The ARM64 proof
+# runs an aarch64 build of the C host under qemu-user. Then writes the
+# configuration extension dist/Webhook1C-<version>-extension/ (and its .zip)
+# around that zip with manifest/extension.py and checks it with
+# tests/extension/check.py.
 #
 # Needs the Rust toolchain (rustup). Everything else it installs when run as
 # root: rustup targets, Debian's gcc, zip, unzip, binutils, mingw-w64,
-# python3-venv and libc6-i386, zig with cargo-zigbuild from PyPI (into
-# target/zig-venv) and bslfmt from PyPI (into target/py-venv). Not root: it
-# names what is missing and stops.
+# python3-venv, libc6-i386, gcc-aarch64-linux-gnu with its binutils and
+# libc6-dev-arm64-cross (the aarch64 glibc qemu-user runs the ARM64 host on)
+# and qemu-user, zig with cargo-zigbuild from PyPI (into target/zig-venv) and
+# bslfmt from PyPI (into target/py-venv). Not root: it names what is missing
+# and stops.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -22,6 +26,7 @@ is_root() { [ "$(id -u)" = 0 ]; }
 
 LINUX64=x86_64-unknown-linux-gnu
 LINUX32=i686-unknown-linux-gnu
+LINUXARM64=aarch64-unknown-linux-gnu
 WIN64=x86_64-pc-windows-gnu
 WIN32=i686-pc-windows-gnu
 GLIBC=2.17
@@ -40,7 +45,15 @@ need_cmd nm binutils
 need_cmd x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64
 need_cmd i686-w64-mingw32-gcc gcc-mingw-w64-i686
 need_cmd python3 python3
+need_cmd aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
+need_cmd aarch64-linux-gnu-nm binutils-aarch64-linux-gnu
+need_cmd qemu-aarch64 qemu-user
 [ -e /lib/ld-linux.so.2 ] || apt_missing+=(libc6-i386)
+# The aarch64 loader and libc that qemu-aarch64 -L runs the ARM64 host on,
+# and their headers for building it (the cross gcc only recommends them).
+ARM64_SYSROOT=/usr/aarch64-linux-gnu
+[ -e "$ARM64_SYSROOT/lib/ld-linux-aarch64.so.1" ] || apt_missing+=(libc6-arm64-cross)
+[ -e "$ARM64_SYSROOT/include/stdio.h" ] || apt_missing+=(libc6-dev-arm64-cross)
 if command -v python3 >/dev/null && ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     apt_missing+=(python3-venv)
 fi
@@ -54,7 +67,7 @@ fi
 
 installed_targets=$(rustup target list --installed)
 targets_missing=()
-for t in $LINUX64 $LINUX32 $WIN64 $WIN32; do
+for t in $LINUX64 $LINUX32 $LINUXARM64 $WIN64 $WIN32; do
     grep -qx "$t" <<<"$installed_targets" || targets_missing+=("$t")
 done
 if ((${#targets_missing[@]})); then
@@ -80,24 +93,32 @@ mkdir -p "$check"
 
 # ---- build -------------------------------------------------------------------
 say "building Linux libraries against glibc $GLIBC (cargo zigbuild)"
-cargo zigbuild --release --locked --target "$LINUX64.$GLIBC" --target "$LINUX32.$GLIBC"
+cargo zigbuild --release --locked --target "$LINUX64.$GLIBC" --target "$LINUX32.$GLIBC" \
+    --target "$LINUXARM64.$GLIBC"
 say "building Windows libraries (mingw-w64)"
 cargo build --release --locked --target "$WIN64" --target "$WIN32"
 
 lib_linux64=target/$LINUX64/release/libwebhook1c.so
 lib_linux32=target/$LINUX32/release/libwebhook1c.so
+lib_linuxarm64=target/$LINUXARM64/release/libwebhook1c.so
 lib_win64=target/$WIN64/release/webhook1c.dll
 lib_win32=target/$WIN32/release/webhook1c.dll
 
 # ---- checks ------------------------------------------------------------------
 EXPORTS="DestroyObject GetAttachType GetClassNames GetClassObject SetPlatformCapabilities"
 
-check_linux() { # library
-    local lib=$1 exports glibc
-    exports=$(nm -D --defined-only "$lib" | awk '{print $NF}' | sort | xargs)
+# readelf reads the ELF header of any machine; nm and objdump come from the
+# binutils of the library's own machine when a prefix is given (e.g.
+# aarch64-linux-gnu-), since this machine's BFD build may not read other
+# machines' symbol tables.
+check_linux() { # library machine [binutils prefix]
+    local lib=$1 want_machine=$2 prefix=${3:-} exports glibc machine
+    machine=$(readelf -h "$lib" | sed -n 's/^ *Machine: *//p')
+    [ "$machine" = "$want_machine" ] || { echo "    $lib: ELF machine '$machine', not '$want_machine'"; return 1; }
+    exports=$("${prefix}nm" -D --defined-only "$lib" | awk '{print $NF}' | sort | xargs)
     [ "$exports" = "$EXPORTS" ] || { echo "    $lib exports: $exports"; return 1; }
-    glibc=$(objdump -T "$lib" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n 1)
-    echo "    $lib: exports OK, highest symbol version $glibc"
+    glibc=$("${prefix}objdump" -T "$lib" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n 1)
+    echo "    $lib: ELF machine $machine, exports OK ($exports), highest symbol version $glibc"
     [ "$(printf '%s\n%s\n' "${glibc#GLIBC_}" "$GLIBC" | sort -V | tail -n 1)" = "$GLIBC" ] \
         || { echo "    $lib needs $glibc, newer than $GLIBC"; return 1; }
 }
@@ -119,7 +140,8 @@ check_windows() { # objdump library
 }
 
 say "checking the libraries"
-check_linux "$lib_linux64" || die "Linux x86_64 library failed its checks"
+check_linux "$lib_linux64" "Advanced Micro Devices X86-64" || die "Linux x86_64 library failed its checks"
+check_linux "$lib_linuxarm64" AArch64 aarch64-linux-gnu- || die "Linux ARM64 library failed its checks"
 check_windows x86_64-w64-mingw32-objdump "$lib_win64" || die "Windows x86_64 library failed its checks"
 check_windows i686-w64-mingw32-objdump "$lib_win32" || die "Windows x86 library failed its checks"
 
@@ -127,10 +149,17 @@ check_windows i686-w64-mingw32-objdump "$lib_win32" || die "Windows x86 library 
 host_sources=(tests/common/*.c tests/host/*.c)
 cc -std=c11 -O2 -Wall -Wextra -Werror -o "$check/webhook1c-host" "${host_sources[@]}" -ldl -lpthread
 cc -std=c11 -O2 -Wall -Wextra -Werror -o "$check/webhook1c-receiver" tests/receiver/receiver.c
+# The aarch64 host, run by qemu-user on Debian's aarch64 glibc. It talks to
+# the same x86_64 receiver over 127.0.0.1 and runs this machine's unzip.
+aarch64-linux-gnu-gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$check/webhook1c-host-arm64" \
+    "${host_sources[@]}" -ldl -lpthread
+arm64_host=(qemu-aarch64 -L "$ARM64_SYSROOT" "$check/webhook1c-host-arm64")
 
-# Sends one webhook through HOST loading LIBRARY_OR_ZIP; prints both sides.
-prove() { # label host library_or_zip
-    local label=$1 host=$2 lib=$3 received="$check/received-$1.txt" out="$check/host-$1.txt" port="" pid
+# Sends one webhook through the host command loading LIBRARY_OR_ZIP; prints
+# both sides.
+prove() { # label library_or_zip host_command...
+    local label=$1 lib=$2 received="$check/received-$1.txt" out="$check/host-$1.txt" port="" pid
+    shift 2
     "$check/webhook1c-receiver" --timeout 30 >"$received" &
     pid=$!
     for _ in $(seq 1 100); do
@@ -140,7 +169,7 @@ prove() { # label host library_or_zip
     done
     [ -n "$port" ] || { kill "$pid" 2>/dev/null; echo "    the receiver did not start"; return 1; }
     local payload="{\"event\":\"document_created\",\"document_number\":\"00-000001\",\"platform\":\"$label\"}"
-    "$host" "$lib" get Version ';' call PostJson "\"http://127.0.0.1:$port/webhook\"" "$payload" ';' get StatusCode \
+    "$@" "$lib" get Version ';' call PostJson "\"http://127.0.0.1:$port/webhook\"" "$payload" ';' get StatusCode \
         >"$out" 2>&1 || true
     sed "s/^/    $label host: /" "$out"
     if ! wait "$pid"; then
@@ -148,16 +177,18 @@ prove() { # label host library_or_zip
         return 1
     fi
     tr -d '\r' <"$received" | sed "s/^/    $label receiver: /"
-    grep -q '^= number 200$' "$out" && grep -q "$payload" "$received" && grep -q 'live=0 foreign_frees=0' "$out"
+    grep -q '^= number 200$' "$out" && grep -q "$payload" "$received" && grep -q 'live=0 foreign_frees=0' "$out" \
+        || return 1
+    echo "    proof $label: $(sed -n 's/^# package: .*(\(os=.*\))$/\1: /p' "$out")webhook delivered to 127.0.0.1:$port, StatusCode 200, host memory clean"
 }
 
 # Linux i386 ships only if it passes the same checks, including a webhook
 # sent through a 32-bit host.
 linux32_ok=no
-if check_linux "$lib_linux32"; then
+if check_linux "$lib_linux32" "Intel 80386"; then
     if zigcc -target x86-linux-gnu.$GLIBC -std=c11 -O2 -Wall -Wextra -Werror \
         -o "$check/webhook1c-host-i386" "${host_sources[@]}" -ldl -lpthread \
-        && prove linux-i386 "$check/webhook1c-host-i386" "$lib_linux32"; then
+        && prove linux-i386 "$lib_linux32" "$check/webhook1c-host-i386"; then
         linux32_ok=yes
     fi
 fi
@@ -169,7 +200,8 @@ rm -rf "$stage" && mkdir -p "$stage"
 cp "$lib_win64" "$stage/webhook1c_x64.dll"
 cp "$lib_win32" "$stage/webhook1c_x86.dll"
 cp "$lib_linux64" "$stage/libwebhook1c_x64.so"
-files=(MANIFEST.XML webhook1c_x64.dll webhook1c_x86.dll libwebhook1c_x64.so)
+cp "$lib_linuxarm64" "$stage/libwebhook1c_arm64.so"
+files=(MANIFEST.XML webhook1c_x64.dll webhook1c_x86.dll libwebhook1c_x64.so libwebhook1c_arm64.so)
 if [ "$linux32_ok" = yes ]; then
     cp "$lib_linux32" "$stage/libwebhook1c_x86.so"
     files+=(libwebhook1c_x86.so)
@@ -183,7 +215,9 @@ unzip -l "$zipfile" | sed 's/^/    /'
 
 # ---- prove the zip the way 1C loads it -----------------------------------------
 say "loading $zipfile like 1C (MANIFEST.XML picks this machine's library) and sending a webhook"
-prove linux-x86_64 "$check/webhook1c-host" "$zipfile" || die "the package did not deliver a webhook"
+prove linux-x86_64 "$zipfile" "$check/webhook1c-host" || die "the package did not deliver a webhook"
+say "the same on Linux ARM64: the aarch64 host under qemu-aarch64 picks the ARM64 entry"
+prove linux-arm64 "$zipfile" "${arm64_host[@]}" || die "the package did not deliver a webhook on ARM64"
 
 # ---- the configuration extension -----------------------------------------------
 extension="$dist/Webhook1C-$version-extension"

@@ -9,10 +9,13 @@
 #      verifiers (standardwebhooks and svix from PyPI, into target/py-venv);
 #   3. tests/wine/run.sh: the same C host suite against the Windows DLLs
 #      under Wine (x86_64; x86 too where 32-bit Wine installs);
-#   4. package.sh: the release build of every platform, its checks (exports,
-#      imports, glibc 2.17), a webhook sent through the packed zip, and the
-#      configuration extension dump with its structural check;
-#   5. tests/extension/check.py --self-test: that check catches each of a
+#   4. tests/qemu/run.sh: the same C host suite against the Linux ARM64
+#      library, an aarch64 build of the host run by qemu-user;
+#   5. package.sh: the release build of every platform, its checks (exports,
+#      imports, glibc 2.17, ELF machine), a webhook sent through the packed
+#      zip on x86_64 and on ARM64 under qemu-user, and the configuration
+#      extension dump with its structural check;
+#   6. tests/extension/check.py --self-test: that check catches each of a
 #      list of breaks made in a copy of the dump.
 # Everything talks to 127.0.0.1 only.
 set -euo pipefail
@@ -80,6 +83,9 @@ cargo test --locked 2>&1 | tee -a "$log"
 
 step "the C host suite against the Windows DLLs under Wine"
 tests/wine/run.sh 2>&1 | tee -a "$log"
+
+step "the C host suite against the Linux ARM64 library under qemu-user"
+tests/qemu/run.sh 2>&1 | tee -a "$log"
 
 step "package.sh: release builds, their checks, a webhook through the zip, the extension dump"
 ./package.sh

@@ -117,8 +117,12 @@ macro_rules! assert_layout {
 
 // Figures from the fact sheet (g++, clang MS-ABI and mingw-w64 agree), and
 // for Linux i386 from a C program built with the same target (8-byte
-// members are 4-aligned there).
+// members are 4-aligned there). Linux aarch64 is LP64 like x86_64, so the
+// same figures (tests/host/addin_host.h asserts them with Debian's aarch64
+// gcc).
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+assert_layout!(64, 8, 56, 60, 56);
+#[cfg(all(target_os = "linux", target_arch = "aarch64"))]
 assert_layout!(64, 8, 56, 60, 56);
 #[cfg(all(target_os = "linux", target_arch = "x86"))]
 assert_layout!(52, 4, 44, 48, 44);

@@ -5,8 +5,10 @@
  * calling conventions that a real 1C host uses, so the test host below can
  * call the add-in exactly the way 1C does.
  *
- * Platforms: Linux x86_64 (GCC/Itanium C++ ABI, the default here) and
- * Windows x86 / x64 (MSVC C++ ABI, under #ifdef _WIN32).  The differences:
+ * Platforms: Linux x86_64 (GCC/Itanium C++ ABI, the default here; Linux
+ * aarch64 and i386 use the same ABI with their own type sizes, asserted
+ * below) and Windows x86 / x64 (MSVC C++ ABI, under #ifdef _WIN32).  The
+ * differences:
  *
  *                         Linux x86_64     Windows (MSVC-built 1C)
  *   destructor slots      2 (D1, D0)       1 (scalar deleting dtor)
@@ -130,6 +132,13 @@ _Static_assert(sizeof(tVariant) == 64, "Linux x86_64 tVariant size");
 _Static_assert(offsetof(tVariant, cbElements) == 56, "Linux cbElements");
 _Static_assert(offsetof(tVariant, vt) == 60, "Linux vt");
 _Static_assert(sizeof(long) == 8, "Linux x86_64 long is 8 bytes");
+#elif defined(__linux__) && defined(__aarch64__)
+/* AAPCS64 with LP64, like x86_64: the same sizes and offsets. */
+_Static_assert(sizeof(struct tm) == 56, "glibc struct tm on aarch64");
+_Static_assert(sizeof(tVariant) == 64, "Linux aarch64 tVariant size");
+_Static_assert(offsetof(tVariant, cbElements) == 56, "Linux aarch64 cbElements");
+_Static_assert(offsetof(tVariant, vt) == 60, "Linux aarch64 vt");
+_Static_assert(sizeof(long) == 8, "Linux aarch64 long is 8 bytes");
 #elif defined(__linux__) && defined(__i386__)
 /* i386 System V: 8-byte members are 4-aligned, so the variant is 52/4. */
 _Static_assert(sizeof(struct tm) == 44, "glibc struct tm on i386");

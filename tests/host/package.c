@@ -5,8 +5,8 @@
  * its path to the loader.
  *
  * "This platform" is the one the host itself is compiled for, because that
- * is the only library it can load: os Linux; arch x86_64 for a 64-bit host,
- * i386 for a 32-bit one; type native.  The zip is read by the system's
+ * is the only library it can load: os Linux; arch ARM64 for an aarch64
+ * host, x86_64 for another 64-bit one, i386 for a 32-bit one; type native.  The zip is read by the system's
  * `unzip` program (Debian package unzip), run without a shell: `unzip -Z1`
  * lists the entries, `unzip -j` extracts one into the directory, checking
  * its CRC.  The Windows build of the host does not read packages: it says
@@ -273,7 +273,11 @@ static char *extract_entry(const char *zip_arg, const char *entry, char **error)
 
 static const char *host_arch(void)
 {
+#if defined(__aarch64__)
+    return "ARM64";
+#else
     return sizeof(void *) == 8 ? "x86_64" : "i386";
+#endif
 }
 
 /* 1C writes these values with a fixed spelling; compare ignoring case so

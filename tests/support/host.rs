@@ -5,10 +5,12 @@
 //!
 //! By default the host is built here for Linux and loads cargo's own debug
 //! build of the add-in. Three environment variables switch it, so that the
-//! same suite runs the Windows builds under Wine (`tests/wine/run.sh`):
+//! same suite runs the Windows builds under Wine (`tests/wine/run.sh`) and
+//! the Linux ARM64 build under qemu-user (`tests/qemu/run.sh`):
 //!
 //! - `WEBHOOK1C_HOST_CMD`: the command that runs an already built host, split
-//!   on whitespace, e.g. `wine64 /abs/target/wine/x86_64/webhook1c-host.exe`.
+//!   on whitespace, e.g. `wine64 /abs/target/wine/x86_64/webhook1c-host.exe`
+//!   or `qemu-aarch64 -L /usr/aarch64-linux-gnu /abs/target/qemu/aarch64/webhook1c-host`.
 //!   The host's options, script and library are appended to it. When set,
 //!   the native host is not built.
 //! - `WEBHOOK1C_LIBRARY`: the add-in the host loads (a path on this machine,
