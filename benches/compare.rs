@@ -11,10 +11,11 @@
 //! `benches/run.sh` builds what this needs, runs it and plots the CSV.
 //!
 //! Options: `--quick` (few calls, for a smoke run), `--only GROUP[,GROUP]`
-//! (abi, floor, pool, alternatives, queue, memory, coldstart, size).
+//! (abi, floor, profile, pool, alternatives, queue, memory, coldstart, size).
 //! Environment: `WEBHOOK1C_LIBRARY` (default target/release/libwebhook1c.so),
 //! `WEBHOOK1C_BENCH_PYTHON` (a Python with `requests`; default
-//! target/py-venv/bin/python).
+//! target/py-venv/bin/python), `WEBHOOK1C_PROFILE_LIBRARY` (the library with
+//! symbols that the profile group records; benches/run.sh builds it).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -1148,6 +1149,165 @@ fn coldstart(s: &Settings, report: &mut Report) {
     );
 }
 
+/// Where the time of one PostJson goes between the host's call and the
+/// socket: `perf record` of the C host posting to nginx over HTTPS, with a
+/// library built with symbols (`WEBHOOK1C_PROFILE_LIBRARY`, which
+/// benches/run.sh builds for this group), the samples summed by who spends
+/// them. Skipped when perf or that library is missing.
+fn profile(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
+    println!("\n== one PostJson, profiled: C host → nginx over HTTPS (perf record)");
+    let Some(library) = std::env::var_os("WEBHOOK1C_PROFILE_LIBRARY").map(PathBuf::from) else {
+        println!("  WEBHOOK1C_PROFILE_LIBRARY is not set (benches/run.sh sets it): skipped");
+        return;
+    };
+    let Some(nginx) = Nginx::start(&s.work, tls) else {
+        println!("  nginx is not installed: skipped");
+        return;
+    };
+    let data = s.work.join("perf.data");
+    let count = s.count(20_000, 2_000);
+    let trust = format!("TrustedCertificates={}", tls.ca_path.display());
+    let url = nginx.url(true);
+    let recorded = Command::new("perf")
+        .args(["record", "-q", "-F", "4000", "-o", path_str(&data), "--"])
+        .arg(&s.load)
+        .arg(&library)
+        .args([
+            "bench",
+            &url,
+            path_str(&s.json_file),
+            &count.to_string(),
+            "--set",
+            &trust,
+        ])
+        .output();
+    let run = match recorded {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+        Ok(out) => {
+            println!(
+                "  perf record failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            return;
+        }
+        Err(e) => {
+            println!("  perf is not available ({e}): skipped");
+            return;
+        }
+    };
+    let per_call_us = run
+        .split_whitespace()
+        .find_map(|kv| kv.strip_prefix("us_per_call="))
+        .and_then(|v| v.parse::<f64>().ok())
+        .expect("us_per_call from webhook1c-load");
+    let out = Command::new("perf")
+        .args([
+            "report",
+            "-i",
+            path_str(&data),
+            "--stdio",
+            "--no-children",
+            "-n",
+        ])
+        .args(["--sort", "dso,sym"])
+        .output()
+        .expect("perf report");
+    let library_name = library
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut shares: Vec<(&'static str, f64)> = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        // "  8.62%   53  [kernel.kallsyms]  [k] finish_task_switch"
+        let Some((_, rest)) = line.trim_start().split_once('%') else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let Some((samples, rest)) = rest.split_once(char::is_whitespace) else {
+            continue;
+        };
+        let Ok(samples) = samples.parse::<f64>() else {
+            continue;
+        };
+        let bucket = profile_bucket(rest.trim(), &library_name);
+        match shares.iter_mut().find(|(b, _)| *b == bucket) {
+            Some((_, total)) => *total += samples,
+            None => shares.push((bucket, samples)),
+        }
+    }
+    shares.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let all: f64 = shares.iter().map(|(_, n)| n).sum();
+    // perf samples the CPU 4,000 times a second; every call of the run (the
+    // warm-up too) spent these samples.
+    let calls = (count + (count / 10).min(50)) as f64;
+    let cpu_us = |samples: f64| samples / 4000.0 / calls * 1e6;
+    report.add(
+        "profile",
+        "one PostJson, HTTPS to nginx: CPU time of the C host process",
+        cpu_us(all),
+        "µs",
+        format!("{per_call_us:.0} µs per call of wall time; the rest is waiting for nginx"),
+    );
+    for (bucket, samples) in shares {
+        report.add(
+            "profile",
+            format!("  of which {bucket}"),
+            cpu_us(samples),
+            "µs",
+            format!("{:.0} % of the CPU time", samples / all * 100.0),
+        );
+    }
+}
+
+/// Who a `perf report -n --sort dso,sym` line's samples belong to: the
+/// kernel, libc, the C host, or the crate of the library's symbol (the first
+/// path segment of the type or function the code belongs to).
+fn profile_bucket(line: &str, library: &str) -> &'static str {
+    if line.contains("[k]") {
+        return "kernel (system calls, TCP over loopback, scheduling)";
+    }
+    let Some((dso, symbol)) = line.split_once("[.]") else {
+        return "other";
+    };
+    let dso = dso.split_whitespace().last().unwrap_or("");
+    if dso.starts_with("libc") || dso.starts_with("ld-linux") || dso == "[vdso]" {
+        return "libc (malloc, memcpy, syscall wrappers)";
+    }
+    if dso != library {
+        return "the C host itself";
+    }
+    let mut path = symbol.trim();
+    loop {
+        let before = path;
+        path = path.trim_start_matches('<');
+        for wrapper in ["core::ptr::drop_in_place<", "&", "dyn "] {
+            path = path.strip_prefix(wrapper).unwrap_or(path);
+        }
+        if path == before {
+            break;
+        }
+    }
+    let mut segments = path.split("::");
+    match segments.next().unwrap_or("") {
+        "webhook1c" => match segments.next().unwrap_or("") {
+            "http" => "add-in: our HTTP core (request shaping, pool, response)",
+            _ => "add-in: 1C values, the ABI, the member table",
+        },
+        "rustls" | "ring" | "rustls_pki_types" | "webpki" => "TLS (rustls, ring)",
+        "hyper" | "hyper_util" | "http" | "httparse" | "http_body" | "http_body_util" | "tower"
+        | "tower_http" | "tower_service" => "HTTP/1 (hyper, http, tower)",
+        "reqwest" => "reqwest",
+        "tokio" | "mio" | "futures_util" | "futures_core" => "tokio runtime and futures",
+        "serde" | "serde_core" | "serde_json" | "encoding_rs" | "url" | "idna" | "widestring" => {
+            "JSON, text and URL handling"
+        }
+        "alloc" | "__rdl_alloc" | "__rdl_dealloc" | "__rdl_realloc" | "__rust_alloc"
+        | "__rust_dealloc" | "__rust_realloc" => "Rust allocation glue",
+        "core" | "std" => "Rust core and std",
+        _ => "the library: other crates",
+    }
+}
+
 /// 7. The size of each platform's library, as package.sh builds them.
 fn sizes(report: &mut Report) {
     println!("\n== library size per platform");
@@ -1285,6 +1445,9 @@ fn main() {
     }
     if settings.wants("floor") {
         floor(&settings, &mut report, &tls);
+    }
+    if settings.wants("profile") {
+        profile(&settings, &mut report, &tls);
     }
     if settings.wants("pool") {
         pool(&settings, &mut report, &tls);

@@ -8,7 +8,9 @@
 # Markdown table in target/bench/), then draws benches/results/benchmarks.png
 # with matplotlib and copies the CSV and table beside it. Needs curl and
 # python3-venv (installed with apt-get when run as root); requests and
-# matplotlib come from PyPI into target/py-venv. Everything runs on 127.0.0.1.
+# matplotlib come from PyPI into target/py-venv; the floor and profile groups
+# need nginx-light and linux-perf (installed the same way), and profile a
+# library built with symbols into target/profile. Everything runs on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +20,9 @@ command -v cc >/dev/null || missing+=(gcc)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 # The queue-pg group runs a local PostgreSQL cluster (tests/support/pg.rs).
 compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || missing+=(postgresql)
+# The floor and profile groups post to a local nginx; profile records with perf.
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx-light)
+command -v perf >/dev/null || missing+=(linux-perf)
 if ((${#missing[@]})); then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         apt-get update -qq
@@ -37,6 +42,17 @@ fi
 
 echo "==> cargo build --release (the library the C host loads)"
 cargo build --locked --release
+
+only="" prev=""
+for arg in "$@"; do
+    [ "$prev" = --only ] && only=$arg
+    prev=$arg
+done
+if [ -z "$only" ] || [[ ",$only," == *,profile,* ]]; then
+    echo "==> cargo build --release with symbols into target/profile (what the profile group records)"
+    CARGO_PROFILE_RELEASE_STRIP=false cargo build --locked --release --target-dir target/profile
+    export WEBHOOK1C_PROFILE_LIBRARY="$PWD/target/profile/release/libwebhook1c.so"
+fi
 
 echo "==> cargo bench --bench compare $*"
 WEBHOOK1C_BENCH_PYTHON="$venv/bin/python" cargo bench --locked --bench compare -- "$@"
