@@ -34,14 +34,23 @@ impl Pooled {
     /// exchange, where a connection closed meanwhile leaves the pool before
     /// a request could be written into it, and after it, where a connection
     /// the exchange gave up is closed now rather than at the next call.
-    pub(crate) fn run<F: Future>(&self, exchange: F) -> F::Output {
+    /// An exchange that read its whole answer gave nothing up, so `clean`
+    /// says when the turns after it can be spared (each turn is a poll of
+    /// the sockets: a system call on every PostJson).
+    pub(crate) fn run<F: Future>(
+        &self,
+        exchange: F,
+        clean: impl FnOnce(&F::Output) -> bool,
+    ) -> F::Output {
         let Some(rt) = self.runtime.0.as_ref() else {
             unreachable!("the runtime is only taken when the driver drops")
         };
         rt.block_on(async {
             settle().await;
             let out = exchange.await;
-            settle().await;
+            if !clean(&out) {
+                settle().await;
+            }
             out
         })
     }

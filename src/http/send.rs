@@ -26,7 +26,9 @@ pub(crate) fn send(
     read: Read,
 ) -> Result<Response, Error> {
     let pooled = pool::client(transport)?;
-    pooled.run(exchange(&pooled.client, transport, request, read))
+    // A whole answer read to its end leaves the connection idle in the pool.
+    let clean = |out: &Result<Response, Error>| matches!(read, Read::Whole) && out.is_ok();
+    pooled.run(exchange(&pooled.client, transport, request, read), clean)
 }
 
 async fn exchange(
