@@ -92,11 +92,18 @@ check=target/package-check
 mkdir -p "$check"
 
 # ---- build -------------------------------------------------------------------
+# `cargo rustc --crate-type cdylib` builds the shared library alone, one
+# target per call: with the rlib beside it (Cargo.toml's crate-type), cargo
+# skips the release profile's fat LTO, and the Windows x64 DLL came out at
+# 11.2 MB instead of 6.7 MB.
 say "building Linux libraries against glibc $GLIBC (cargo zigbuild)"
-cargo zigbuild --release --locked --target "$LINUX64.$GLIBC" --target "$LINUX32.$GLIBC" \
-    --target "$LINUXARM64.$GLIBC"
+for t in "$LINUX64" "$LINUX32" "$LINUXARM64"; do
+    cargo-zigbuild rustc --release --locked --lib --crate-type cdylib --target "$t.$GLIBC"
+done
 say "building Windows libraries (mingw-w64)"
-cargo build --release --locked --target "$WIN64" --target "$WIN32"
+for t in "$WIN64" "$WIN32"; do
+    cargo rustc --release --locked --lib --crate-type cdylib --target "$t"
+done
 
 lib_linux64=target/$LINUX64/release/libwebhook1c.so
 lib_linux32=target/$LINUX32/release/libwebhook1c.so

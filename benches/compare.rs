@@ -1413,7 +1413,7 @@ fn main() {
         .unwrap_or_else(|| root().join("target/release/libwebhook1c.so"));
     assert!(
         library.exists(),
-        "{} is missing: run `cargo build --release` (benches/run.sh does)",
+        "{} is missing: run `cargo rustc --release --lib --crate-type cdylib` (benches/run.sh does)",
         library.display()
     );
     let work = root().join("target/bench");

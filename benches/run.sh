@@ -40,8 +40,14 @@ if ! "$venv/bin/python" -c 'import requests, matplotlib' 2>/dev/null; then
     "$venv/bin/pip" install -q requests matplotlib
 fi
 
-echo "==> cargo build --release (the library the C host loads)"
-cargo build --locked --release
+# Built as package.sh builds it (alone, so with the release profile's fat
+# LTO) and copied aside: cargo bench rebuilds target/release/libwebhook1c.so
+# beside the rlib, without LTO.
+echo "==> cargo rustc --release --crate-type cdylib (the library the C host loads)"
+cargo rustc --locked --release --lib --crate-type cdylib
+mkdir -p target/bench
+cp target/release/libwebhook1c.so target/bench/libwebhook1c.so
+export WEBHOOK1C_LIBRARY="${WEBHOOK1C_LIBRARY:-$PWD/target/bench/libwebhook1c.so}"
 
 only="" prev=""
 for arg in "$@"; do
@@ -49,8 +55,8 @@ for arg in "$@"; do
     prev=$arg
 done
 if [ -z "$only" ] || [[ ",$only," == *,profile,* ]]; then
-    echo "==> cargo build --release with symbols into target/profile (what the profile group records)"
-    CARGO_PROFILE_RELEASE_STRIP=false cargo build --locked --release --target-dir target/profile
+    echo "==> cargo rustc --release --crate-type cdylib with symbols into target/profile (what the profile group records)"
+    CARGO_PROFILE_RELEASE_STRIP=false cargo rustc --locked --release --lib --crate-type cdylib --target-dir target/profile
     export WEBHOOK1C_PROFILE_LIBRARY="$PWD/target/profile/release/libwebhook1c.so"
 fi
 
