@@ -527,11 +527,8 @@ fn floor_client(url: &str, json_file: &Path, count: usize, ca: Option<String>) {
     )
     .into_bytes();
     request.extend_from_slice(&json);
-    let tcp =
-        std::net::TcpStream::connect((host, port.parse::<u16>().expect("port"))).expect("connect");
-    tcp.set_nodelay(true).expect("TCP_NODELAY");
-    let mut buffer = Vec::with_capacity(4096);
-    let rate = if scheme == "https" {
+    let port: u16 = port.parse().expect("port");
+    let tls = (scheme == "https").then(|| {
         use rustls::pki_types::pem::PemObject as _;
         let mut roots = rustls::RootCertStore::empty();
         let ca = ca.expect("a CA PEM file for https");
@@ -540,38 +537,64 @@ fn floor_client(url: &str, json_file: &Path, count: usize, ca: Option<String>) {
                 .add(cert.expect("CA certificate"))
                 .expect("add the CA");
         }
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let name = rustls::pki_types::ServerName::try_from(host.to_string()).expect("name");
-        let connection = rustls::ClientConnection::new(Arc::new(config), name).expect("TLS");
-        let mut stream = rustls::StreamOwned::new(connection, tcp);
-        rps(count, || exchange(&mut stream, &request, &mut buffer))
-    } else {
-        let mut stream = tcp;
-        rps(count, || exchange(&mut stream, &request, &mut buffer))
+        Arc::new(
+            rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+        )
+    });
+    // A new connection when the server ends one (our test server does after
+    // 10,000 requests), as any kept-alive client does.
+    let connect = || -> Box<dyn ReadWrite> {
+        let tcp = std::net::TcpStream::connect((host, port)).expect("connect");
+        tcp.set_nodelay(true).expect("TCP_NODELAY");
+        match &tls {
+            Some(config) => {
+                let name = rustls::pki_types::ServerName::try_from(host.to_string()).expect("name");
+                let connection = rustls::ClientConnection::new(config.clone(), name).expect("TLS");
+                Box::new(rustls::StreamOwned::new(connection, tcp))
+            }
+            None => Box::new(tcp),
+        }
     };
+    let mut stream = connect();
+    let mut buffer = Vec::with_capacity(4096);
+    let rate = rps(count, || {
+        if !exchange(&mut stream, &request, &mut buffer) {
+            stream = connect();
+            assert!(
+                exchange(&mut stream, &request, &mut buffer),
+                "a new connection was closed at once"
+            );
+        }
+    });
     std::io::stdout().flush().ok();
     println!("result mode=floor calls={count} rps={rate:.1}");
 }
 
+trait ReadWrite: std::io::Read + std::io::Write {}
+impl<T: std::io::Read + std::io::Write> ReadWrite for T {}
+
 /// Writes one request and reads its answer: the head up to the blank line,
-/// then as many body bytes as Content-Length says. Panics on anything but 200.
-fn exchange<S: std::io::Read + std::io::Write>(
-    stream: &mut S,
-    request: &[u8],
-    buffer: &mut Vec<u8>,
-) {
-    stream.write_all(request).expect("write the request");
+/// then as many body bytes as Content-Length says. False when the server had
+/// closed the connection before answering; panics on anything but 200.
+fn exchange(stream: &mut Box<dyn ReadWrite>, request: &[u8], buffer: &mut Vec<u8>) -> bool {
+    if stream.write_all(request).is_err() {
+        return false;
+    }
     buffer.clear();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
-        let n = stream.read(&mut chunk).expect("read the answer");
-        assert!(n > 0, "the server closed the connection");
+        let n = match stream.read(&mut chunk) {
+            Ok(0) | Err(_) if buffer.is_empty() => return false,
+            Ok(n) => n,
+            Err(e) => panic!("read the answer: {e}"),
+        };
+        assert!(n > 0, "the server closed the connection mid-answer");
         buffer.extend_from_slice(&chunk[..n]);
         if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
             break at + 4;
@@ -589,9 +612,10 @@ fn exchange<S: std::io::Read + std::io::Write>(
         .expect("a Content-Length");
     while buffer.len() < head_end + length {
         let n = stream.read(&mut chunk).expect("read the body");
-        assert!(n > 0, "the server closed the connection");
+        assert!(n > 0, "the server closed the connection mid-answer");
         buffer.extend_from_slice(&chunk[..n]);
     }
+    true
 }
 
 /// 1a. The distance to the wire: the add-in through the C host and the Rust
