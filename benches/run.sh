@@ -64,6 +64,12 @@ echo "==> cargo bench --bench compare $*"
 WEBHOOK1C_BENCH_PYTHON="$venv/bin/python" cargo bench --locked --bench compare -- "$@"
 
 mkdir -p benches/results
+if [ -n "$only" ]; then
+    # Some groups only: their table beside the full run's, which stays.
+    cp target/bench/summary.md "benches/results/summary-${only//,/-}.md"
+    echo "==> benches/results/summary-${only//,/-}.md"
+    exit 0
+fi
 "$venv/bin/python" benches/plot.py target/bench/results.csv benches/results/benchmarks.png
 cp target/bench/results.csv target/bench/summary.md benches/results/
 echo "==> benches/results/: benchmarks.png, results.csv, summary.md"
