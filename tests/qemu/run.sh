@@ -49,26 +49,9 @@ command -v aarch64-linux-gnu-nm >/dev/null && command -v aarch64-linux-gnu-reade
     missing_pkgs+=(libc6-dev-arm64-cross)
 missing_targets=()
 rustup target list --installed 2>/dev/null | grep -qx "$target" || missing_targets+=("$target")
-if ((${#missing_pkgs[@]} + ${#missing_targets[@]})); then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && command -v rustup >/dev/null; then
-        if ((${#missing_pkgs[@]})); then
-            echo "installing: ${missing_pkgs[*]}"
-            apt-get update -qq
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}"
-        fi
-        if ((${#missing_targets[@]})); then
-            echo "adding rustup target: ${missing_targets[*]}"
-            rustup target add "${missing_targets[@]}"
-        fi
-    else
-        echo "tests/qemu/run.sh: missing tools:" >&2
-        ((${#missing_pkgs[@]})) &&
-            echo "  Debian packages: ${missing_pkgs[*]} (sudo apt-get install --no-install-recommends ${missing_pkgs[*]})" >&2
-        ((${#missing_targets[@]})) &&
-            echo "  rustup target: ${missing_targets[*]} (rustup target add ${missing_targets[*]})" >&2
-        exit 1
-    fi
-fi
+# shellcheck source=../support/tools.sh
+. tests/support/tools.sh
+ensure_tools tests/qemu/run.sh
 qemu=(qemu-aarch64 -L "$sysroot")
 echo "$(qemu-aarch64 --version | head -n 1); $(aarch64-linux-gnu-gcc --version | head -n 1)"
 took "$t"

@@ -67,26 +67,9 @@ installed_targets=$(rustup target list --installed 2>/dev/null || true)
 for target in x86_64-pc-windows-gnu i686-pc-windows-gnu; do
     grep -qx "$target" <<<"$installed_targets" || missing_targets+=("$target")
 done
-if ((${#missing_pkgs[@]} + ${#missing_targets[@]})); then
-    if [ "$is_root" = 1 ] && command -v apt-get >/dev/null && command -v rustup >/dev/null; then
-        if ((${#missing_pkgs[@]})); then
-            echo "installing: ${missing_pkgs[*]}"
-            apt_update
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}"
-        fi
-        if ((${#missing_targets[@]})); then
-            echo "adding rustup targets: ${missing_targets[*]}"
-            rustup target add "${missing_targets[@]}"
-        fi
-    else
-        echo "tests/wine/run.sh: missing tools:" >&2
-        ((${#missing_pkgs[@]})) &&
-            echo "  Debian packages: ${missing_pkgs[*]} (sudo apt-get install --no-install-recommends ${missing_pkgs[*]})" >&2
-        ((${#missing_targets[@]})) &&
-            echo "  rustup targets: ${missing_targets[*]} (rustup target add ${missing_targets[*]})" >&2
-        exit 1
-    fi
-fi
+# shellcheck source=../support/tools.sh
+. tests/support/tools.sh
+ensure_tools tests/wine/run.sh
 WINE64=$(wine64_loader)
 WINESERVER=$(command -v wineserver)
 echo "wine64: $WINE64 ($("$WINE64" --version))"
