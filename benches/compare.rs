@@ -11,8 +11,11 @@
 //! `benches/run.sh` builds what this needs, runs it and plots the CSV.
 //!
 //! Options: `--quick` (few calls, for a smoke run), `--only GROUP[,GROUP]`
-//! (abi, floor, profile, pool, alternatives, queue, memory, coldstart, size).
+//! (abi, floor, variant, profile, pool, alternatives, queue, memory,
+//! coldstart, size).
 //! Environment: `WEBHOOK1C_LIBRARY` (default target/release/libwebhook1c.so),
+//! `WEBHOOK1C_BASELINE_LIBRARY` (another build, that the variant group
+//! compares the library with; without it the group measures nothing),
 //! `WEBHOOK1C_BENCH_PYTHON` (a Python with `requests`; default
 //! target/py-venv/bin/python), `WEBHOOK1C_PROFILE_LIBRARY` (the library with
 //! symbols that the profile group records; benches/run.sh builds it).
@@ -225,8 +228,13 @@ fn json_body() -> String {
 
 /// The "result" line of a webhook1c-load run as key=value pairs.
 fn run_load(s: &Settings, args: &[&str]) -> HashMap<String, String> {
+    run_load_with(s, &s.library, args)
+}
+
+/// As [`run_load`], with another build of the library.
+fn run_load_with(s: &Settings, library: &Path, args: &[&str]) -> HashMap<String, String> {
     let output = Command::new(&s.load)
-        .arg(&s.library)
+        .arg(library)
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", s.load.display()));
@@ -707,6 +715,87 @@ fn floor(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
                 format!("{note}; goal ≥ 0.5 over HTTPS"),
             );
         }
+    }
+}
+
+/// 1b. Two builds of the library side by side (`WEBHOOK1C_BASELINE_LIBRARY`
+///     against the library benchmarked): the C host's PostJson against nginx
+///     over HTTP and HTTPS, in pairs that take turns going first; requests/s
+///     and the host process's CPU time per call (user and system). What a
+///     build setting (opt-level, features) costs in speed; the figures for
+///     the size work are in benches/results/size.md.
+fn variant(s: &Settings, report: &mut Report, tls: &TlsFixtures) {
+    println!(
+        "\n== two builds of the library: baseline against candidate (C host → PostJson, nginx)"
+    );
+    let Some(baseline) = std::env::var_os("WEBHOOK1C_BASELINE_LIBRARY").map(PathBuf::from) else {
+        println!("  WEBHOOK1C_BASELINE_LIBRARY is not set: nothing to compare");
+        return;
+    };
+    assert!(baseline.exists(), "{} is missing", baseline.display());
+    let Some(nginx) = Nginx::start(&s.work, tls) else {
+        println!("  nginx is not installed (Debian's nginx-light): skipped");
+        return;
+    };
+    let count = s.count(10_000, 300).to_string();
+    let trust = format!("TrustedCertificates={}", path_str(&tls.ca_path));
+    for https in [false, true] {
+        let scheme = if https { "HTTPS" } else { "HTTP" };
+        let url = nginx.url(https);
+        let mut args = vec!["bench", &url, path_str(&s.json_file), &count];
+        if https {
+            args.extend(["--set", &trust]);
+        }
+        let (mut rates, mut cpu) = ((vec![], vec![]), (vec![], vec![]));
+        let (mut rate_ratios, mut cpu_ratios) = (vec![], vec![]);
+        for pair in 0..s.paired_runs() {
+            let run = |library: &Path| {
+                let result = run_load_with(s, library, &args);
+                (number(&result, "rps"), number(&result, "cpu_us_per_call"))
+            };
+            let (base, candidate) = if pair % 2 == 0 {
+                let base = run(&baseline);
+                (base, run(&s.library))
+            } else {
+                let candidate = run(&s.library);
+                (run(&baseline), candidate)
+            };
+            rates.0.push(base.0);
+            rates.1.push(candidate.0);
+            cpu.0.push(base.1);
+            cpu.1.push(candidate.1);
+            rate_ratios.push(candidate.0 / base.0);
+            cpu_ratios.push(candidate.1 / base.1);
+        }
+        let runs = rate_ratios.len();
+        for (who, rate, cpu) in [("baseline", rates.0, cpu.0), ("candidate", rates.1, cpu.1)] {
+            report.add(
+                "variant",
+                format!("{who} library, C host → PostJson, {scheme}, nginx"),
+                median(rate),
+                "req/s",
+                format!(
+                    "{count} calls × {runs} runs, median; {:.1} µs CPU per call",
+                    median(cpu)
+                ),
+            );
+        }
+        let (ratio, note) = paired(&rate_ratios);
+        report.add(
+            "variant",
+            format!("candidate / baseline, requests/s, {scheme}"),
+            ratio,
+            "ratio",
+            note,
+        );
+        let (ratio, note) = paired(&cpu_ratios);
+        report.add(
+            "variant",
+            format!("candidate / baseline, CPU per call, {scheme}"),
+            ratio,
+            "ratio",
+            note,
+        );
     }
 }
 
@@ -1469,6 +1558,9 @@ fn main() {
     }
     if settings.wants("floor") {
         floor(&settings, &mut report, &tls);
+    }
+    if settings.wants("variant") {
+        variant(&settings, &mut report, &tls);
     }
     if settings.wants("profile") {
         profile(&settings, &mut report, &tls);

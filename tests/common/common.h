@@ -81,6 +81,7 @@ void host_sleep_seconds(double seconds);
 /* The process's resident memory in KiB: VmRSS from /proc/self/status on
  * Linux, the working set on Windows; -1 when it cannot be read. */
 long long host_rss_kb(void);
+double host_cpu_seconds(void);
 /* Prepares stdout (UTF-8, binary) and, on Windows, replaces argv by UTF-8
  * copies of the wide command line.  host_platform_done frees those. */
 void host_platform_init(int *argc, char ***argv);

@@ -25,6 +25,7 @@
 #else
 #include <dlfcn.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <time.h>
 #endif
 
@@ -255,6 +256,29 @@ void host_sleep_seconds(double seconds)
     /* Resume after signals until the whole interval has passed. */
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
+#endif
+}
+
+/* CPU time (user and system) this process has used so far, in seconds; -1
+ * when the system does not say. */
+double host_cpu_seconds(void)
+{
+#ifdef _WIN32
+    FILETIME created, exited, kernel, user;
+    if (!GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user))
+        return -1;
+    ULARGE_INTEGER k, u;
+    k.LowPart = kernel.dwLowDateTime;
+    k.HighPart = kernel.dwHighDateTime;
+    u.LowPart = user.dwLowDateTime;
+    u.HighPart = user.dwHighDateTime;
+    return (double)(k.QuadPart + u.QuadPart) / 1e7;
+#else
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) != 0)
+        return -1;
+    return (double)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           (double)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 #endif
 }
 

@@ -106,11 +106,12 @@ static int run_bench(long count, bool fresh, tally *all)
     if (!fresh && !create(&o))
         return 1;
     long rss_before = -1;
-    double t0 = 0, t1 = 0;
+    double t0 = 0, t1 = 0, cpu0 = 0, cpu1 = 0;
     for (long i = 0; i < warm + count && !atomic_load(&fatal_error); i++) {
         if (i == warm) {
             rss_before = (long)host_rss_kb();
             t0 = now_seconds();
+            cpu0 = host_cpu_seconds();
         }
         tally *t = i < warm ? &warmup : &timed;
         if (fresh) {
@@ -123,6 +124,7 @@ static int run_bench(long count, bool fresh, tally *all)
         }
     }
     t1 = now_seconds();
+    cpu1 = host_cpu_seconds();
     long rss_after = (long)host_rss_kb();
     if (!fresh && o.obj)
         addin_destroy(&lib, &o);
@@ -132,10 +134,12 @@ static int run_bench(long count, bool fresh, tally *all)
     if (warm > 0)
         printf("warmup calls=%ld ok=%ld failed=%ld\n", warmup.calls, warmup.ok, warmup.failed);
     printf("result mode=bench calls=%ld ok=%ld failed=%ld seconds=%.3f rps=%.1f "
-           "us_per_call=%.1f rss_kb_before=%ld rss_kb_after=%ld\n",
+           "us_per_call=%.1f cpu_us_per_call=%.1f rss_kb_before=%ld rss_kb_after=%ld\n",
            timed.calls, timed.ok, timed.failed, seconds,
            seconds > 0 ? (double)timed.calls / seconds : 0.0,
-           timed.calls > 0 ? seconds * 1e6 / (double)timed.calls : 0.0, rss_before, rss_after);
+           timed.calls > 0 ? seconds * 1e6 / (double)timed.calls : 0.0,
+           timed.calls > 0 && cpu0 >= 0 && cpu1 >= 0 ? (cpu1 - cpu0) * 1e6 / (double)timed.calls : -1.0,
+           rss_before, rss_after);
     all->calls = warmup.calls + timed.calls;
     all->ok = warmup.ok + timed.ok;
     all->failed = warmup.failed + timed.failed;
