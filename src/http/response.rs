@@ -1,6 +1,8 @@
 //! A received response: status, headers and the raw body, with the text view
 //! decoded by the charset the server declared.
 
+use std::borrow::Cow;
+
 use encoding_rs::{Encoding, UTF_8};
 
 /// What the server answered.
@@ -20,39 +22,54 @@ pub struct Response {
 impl Response {
     /// One header, case-insensitively; repeated headers joined with ", ".
     pub fn header(&self, name: &str) -> Option<String> {
-        let values: Vec<&str> = self
+        self.header_text(name).map(Cow::into_owned)
+    }
+
+    /// [`Response::header`] without a copy when the header came once.
+    fn header_text(&self, name: &str) -> Option<Cow<'_, str>> {
+        let mut values = self
             .headers
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect();
-        (!values.is_empty()).then(|| values.join(", "))
+            .map(|(_, v)| v.as_str());
+        let first = values.next()?;
+        let Some(second) = values.next() else {
+            return Some(Cow::Borrowed(first));
+        };
+        let mut joined = format!("{first}, {second}");
+        for value in values {
+            joined.push_str(", ");
+            joined.push_str(value);
+        }
+        Some(Cow::Owned(joined))
     }
 
-    /// The body as text, decoded by the Content-Type charset.
-    pub fn text(&self) -> String {
-        decode_text(&self.body, self.header("content-type").as_deref())
+    /// The body as text, decoded by the Content-Type charset; borrowed when
+    /// the body is already valid UTF-8 (most JSON answers).
+    pub fn text(&self) -> Cow<'_, str> {
+        let content_type = self.header_text("content-type");
+        decode_text(&self.body, content_type.as_deref())
     }
 }
 
 /// Decodes `body` by the `charset` parameter of `content_type` (UTF-8 when
 /// there is none or it is unknown; a byte-order mark wins). Invalid bytes
 /// become U+FFFD.
-pub fn decode_text(body: &[u8], content_type: Option<&str>) -> String {
-    let encoding = content_type
-        .and_then(charset_of)
-        .and_then(|label| Encoding::for_label(label.as_bytes()))
-        .unwrap_or(UTF_8);
-    let (text, _, _) = encoding.decode(body);
-    text.into_owned()
+pub fn decode_text<'a>(body: &'a [u8], content_type: Option<&str>) -> Cow<'a, str> {
+    let encoding = match content_type.and_then(charset_of) {
+        None => UTF_8,
+        Some(label) if label.eq_ignore_ascii_case("utf-8") => UTF_8,
+        Some(label) => Encoding::for_label(label.as_bytes()).unwrap_or(UTF_8),
+    };
+    encoding.decode(body).0
 }
 
-fn charset_of(content_type: &str) -> Option<String> {
+fn charset_of(content_type: &str) -> Option<&str> {
     content_type.split(';').skip(1).find_map(|param| {
         let (name, value) = param.split_once('=')?;
         name.trim()
             .eq_ignore_ascii_case("charset")
-            .then(|| value.trim().trim_matches('"').to_string())
+            .then(|| value.trim().trim_matches('"'))
     })
 }
 

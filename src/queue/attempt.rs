@@ -124,7 +124,8 @@ fn excerpt(response: &Response) -> String {
     let mut text = http::decode_text(
         &response.body[..cut],
         response.header("content-type").as_deref(),
-    );
+    )
+    .into_owned();
     if cut == EXCERPT_BYTES && text.ends_with('\u{fffd}') {
         // A character split by the cut, not one the server sent.
         text.pop();

@@ -199,6 +199,8 @@ pub struct HostRun {
     pub stdout: String,
     pub stderr: String,
     pub code: Option<i32>,
+    /// How the process ended, as the OS reported it (a signal included).
+    pub status: std::process::ExitStatus,
     pub steps: Vec<Step>,
 }
 
@@ -224,7 +226,8 @@ impl HostRun {
         assert!(
             self.stdout.contains("live=0 foreign_frees=0")
                 && self.stdout.contains("# abi errors: 0"),
-            "unclean host session:\n{}\n--- stderr ---\n{}",
+            "unclean host session ({}):\n{}\n--- stderr ---\n{}",
+            self.status,
             self.stdout,
             self.stderr
         );
@@ -366,6 +369,7 @@ pub fn run_adjusted(
         stdout,
         stderr,
         code,
+        status: output.status,
         steps,
     }
 }
