@@ -81,6 +81,8 @@ void host_sleep_seconds(double seconds);
 /* The process's resident memory in KiB: VmRSS from /proc/self/status on
  * Linux, the working set on Windows; -1 when it cannot be read. */
 long long host_rss_kb(void);
+/* CPU time (user and system) the process has used so far, in seconds;
+ * -1 when the system does not say. */
 double host_cpu_seconds(void);
 /* Prepares stdout (UTF-8, binary) and, on Windows, replaces argv by UTF-8
  * copies of the wide command line.  host_platform_done frees those. */
