@@ -296,6 +296,11 @@ pub struct WireRequest {
     pub raw: Vec<u8>,
     /// Length of the head (request line and headers, including the blank line) in `raw`.
     pub head_len: usize,
+    /// The last request the server takes on this connection
+    /// ([`MAX_REQUESTS_PER_CONNECTION`]): its answer says `Connection:
+    /// close`, as a real server's does, so that no client sends another
+    /// request into a connection that is closing.
+    pub last_on_connection: bool,
 }
 
 impl WireRequest {
@@ -305,7 +310,7 @@ impl WireRequest {
 
     /// True if the client asked to close the connection after this request.
     pub fn wants_close(&self) -> bool {
-        if has_token(&self.headers, "connection", "close") {
+        if self.last_on_connection || has_token(&self.headers, "connection", "close") {
             return true;
         }
         self.version.eq_ignore_ascii_case("HTTP/1.0")
@@ -483,6 +488,7 @@ impl<S: Read + Write> Wire<S> {
             body,
             raw,
             head_len,
+            last_on_connection: false,
         }))
     }
 

@@ -493,12 +493,15 @@ pub(super) fn serve_requests<S: Read + Write>(
     conn: &Conn,
     mut handle: impl FnMut(&mut Wire<S>, WireRequest) -> bool,
 ) {
-    for _ in 0..net::MAX_REQUESTS_PER_CONNECTION {
+    for served in 1..=net::MAX_REQUESTS_PER_CONNECTION {
         if conn.stopping() {
             break;
         }
         let request = match wire.read_request() {
-            Ok(Some(request)) => request,
+            Ok(Some(request)) => WireRequest {
+                last_on_connection: served == net::MAX_REQUESTS_PER_CONNECTION,
+                ..request
+            },
             Ok(None) => break,
             Err(err) => {
                 if !net::is_disconnect(&err) {
