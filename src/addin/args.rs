@@ -58,10 +58,14 @@ impl<'a> Arg<'a> {
     }
 
     fn decode(&self, units: &[u16]) -> Result<String, CallError> {
-        wstr::decode(units).map_err(|position| CallError::LoneSurrogate {
+        wstr::decode(units).map_err(|position| self.lone_surrogate(position))
+    }
+
+    fn lone_surrogate(&self, position: usize) -> CallError {
+        CallError::LoneSurrogate {
             target: self.target,
             position,
-        })
+        }
     }
 
     /// A String.
@@ -136,10 +140,14 @@ impl<'a> Arg<'a> {
         }
     }
 
-    /// A String that must be JSON; the error names line and column.
-    pub fn json(&self) -> Result<String, CallError> {
-        let text = self.str()?;
-        serde_json::from_str::<serde::de::IgnoredAny>(&text)
+    /// A String that must be JSON, as its UTF-8 bytes (it goes on as a
+    /// request body); the error names line and column.
+    pub fn json(&self) -> Result<Vec<u8>, CallError> {
+        let Value::Str(units) = self.value else {
+            return Err(self.wrong(Expected::Str));
+        };
+        let text = wstr::decode_to_utf8(units).map_err(|position| self.lone_surrogate(position))?;
+        serde_json::from_slice::<serde::de::IgnoredAny>(&text)
             .map_err(|e| json_error(&e, self.target))?;
         Ok(text)
     }
@@ -255,7 +263,7 @@ impl Args {
         self.get(index).opt_str()
     }
 
-    pub fn json(&self, index: usize) -> Result<String, CallError> {
+    pub fn json(&self, index: usize) -> Result<Vec<u8>, CallError> {
         self.get(index).json()
     }
 

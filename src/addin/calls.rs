@@ -169,7 +169,7 @@ impl Client {
 }
 
 /// A PostJson or Enqueue call: a JSON POST.
-pub(super) fn json_call(url: String, json: String, headers: http::Headers) -> Call {
+pub(super) fn json_call(url: String, json: Vec<u8>, headers: http::Headers) -> Call {
     Call {
         method: Method::Post,
         url,

@@ -14,6 +14,13 @@
 /// rest (the most a unit takes), and gives back the spare room when it came
 /// out much shorter, so the capacity stays within twice the length.
 pub fn decode(units: &[u16]) -> Result<String, usize> {
+    decode_to_utf8(units).map(into_string)
+}
+
+/// As [`decode`], as the UTF-8 bytes themselves: for text passed on as
+/// bytes (a request body), which needs no `String` and so no second pass to
+/// prove what [`decode`] already guarantees.
+pub fn decode_to_utf8(units: &[u16]) -> Result<Vec<u8>, usize> {
     let mut out = vec![0u8; units.len()];
     let mut n = 0;
     let mut widened = false;
@@ -68,7 +75,7 @@ pub fn decode(units: &[u16]) -> Result<String, usize> {
     if out.capacity() > 2 * n {
         out.shrink_to_fit();
     }
-    Ok(into_string(out))
+    Ok(out)
 }
 
 /// The bits that are set in a word of four UTF-16 units when any of them is
