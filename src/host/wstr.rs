@@ -3,7 +3,15 @@
 //! folding used for name lookup.
 
 /// Decodes UTF-16, or returns the index (in code units) of the first lone
-/// surrogate.
+/// surrogate: [`decode_to_utf8`] as a `String`.
+pub fn decode(units: &[u16]) -> Result<String, usize> {
+    decode_to_utf8(units).map(into_string)
+}
+
+/// Decodes UTF-16 into UTF-8 bytes, or returns the index (in code units)
+/// of the first lone surrogate. For text passed on as bytes (a request
+/// body), which needs no `String` and so no second pass to prove what this
+/// already guarantees.
 ///
 /// One pass, written into a buffer by index. ASCII (URLs, member names, the
 /// keys and figures of JSON) is narrowed four units at a time in a 64-bit
@@ -13,17 +21,9 @@
 /// ASCII; at the first other unit it grows to three bytes a unit for the
 /// rest (the most a unit takes), and gives back the spare room when it came
 /// out much shorter, so the capacity stays within twice the length.
-pub fn decode(units: &[u16]) -> Result<String, usize> {
-    decode_to_utf8(units).map(into_string)
-}
-
-/// As [`decode`], as the UTF-8 bytes themselves: for text passed on as
-/// bytes (a request body), which needs no `String` and so no second pass to
-/// prove what [`decode`] already guarantees.
 pub fn decode_to_utf8(units: &[u16]) -> Result<Vec<u8>, usize> {
     let mut out = vec![0u8; units.len()];
     let mut n = 0;
-    let mut widened = false;
     let mut i = 0;
     loop {
         while let (Some(block), Some(to)) = (units.get(i..i + 4), out.get_mut(n..n + 4)) {
@@ -44,8 +44,9 @@ pub fn decode_to_utf8(units: &[u16]) -> Result<Vec<u8>, usize> {
             i += 1;
             continue;
         }
-        if !widened {
-            widened = true;
+        if out.len() == units.len() {
+            // The first unit that is not ASCII (the buffer has not grown:
+            // n <= i makes the grown length longer than units.len()).
             out.resize(n + 3 * (units.len() - i), 0);
         }
         if unit <= 0x7FF {
@@ -96,7 +97,7 @@ fn narrow(word: u64) -> [u8; 4] {
     ((pairs | pairs >> 16) as u32).to_le_bytes()
 }
 
-/// Valid by construction (every unit went through `decode`'s match); the
+/// Valid by construction (every unit went through `decode_to_utf8`'s match); the
 /// check is one fast pass that keeps this free of `unsafe`. Were it ever to
 /// fail, the bytes are still the host's text: replace, never drop.
 fn into_string(bytes: Vec<u8>) -> String {
